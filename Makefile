@@ -1,0 +1,41 @@
+# Every target bootstraps .venv from requirements.lock first, so a fresh clone needs only
+# Python 3.11+, git and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PIP_VERSION := 24.3.1
+
+.PHONY: install test demo dev bench lock clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check pip==$(PIP_VERSION)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+demo: install
+	$(BIN)/python -m incident_assets.demo
+
+dev: install
+	$(BIN)/python -m incident_assets.dev
+
+bench: install
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Re-resolve the pins after changing pyproject.toml's dependencies.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q pip==$(PIP_VERSION)
+	.lock-venv/bin/pip install -q -e '.[test]'
+	.lock-venv/bin/pip freeze --all --exclude-editable | grep -v -E '^pip==' > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) data .dagster_home

@@ -1,0 +1,118 @@
+"""One Dagster asset per endpoint: `incident_api/<resource>`, loaded by dlt."""
+
+from typing import Iterator, Optional
+from urllib.parse import urlsplit
+
+import dagster as dg
+import requests
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from incident_assets.destination import loader_file_format, make_pipeline
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
+from incident_assets.incident_api.http import IncidentApiError
+from incident_assets.incident_api.source import SOURCE_NAME, build_source, incident_api_source
+from incident_assets.settings import RAW_SCHEMA
+
+GROUP = "incident_api"
+OWNERS = ["team:sre-platform"]
+# every writer of the destination shares this pool; limit it to 1 for DuckDB (one writer)
+DESTINATION_POOL = "incident_assets_destination"
+
+
+class IngestionConfig(dg.Config):
+    """Run config of the ingestion assets (all optional)."""
+
+    full_refresh: bool = False
+    """Ignore the stored cursors and fetch every record again (merged, so nothing duplicates)."""
+    updated_after: Optional[str] = None
+    """Backfill: start of a window (ISO-8601). With a window the stored cursors do not move."""
+    updated_before: Optional[str] = None
+    """Backfill: end of the window (ISO-8601)."""
+
+
+class IncidentApiTranslator(DagsterDltTranslator):
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        spec = super().get_asset_spec(data)
+        endpoint = ENDPOINTS_BY_NAME[data.resource.name]
+        return spec.replace_attributes(
+            key=dg.AssetKey([SOURCE_NAME, endpoint.name]),
+            deps=[],  # the default `<source>_<resource>` deps would be stray assets
+            group_name=GROUP,
+            description=f"`GET /v1/{endpoint.path}` → `{RAW_SCHEMA}.{endpoint.name}`. "
+            f"{endpoint.description}",
+            owners=OWNERS,
+        ).merge_attributes(
+            # dagster-dlt names the table after the source, not the dataset (notes §2.4)
+            metadata={"dagster/table_name": f"{RAW_SCHEMA}.{endpoint.name}"},
+        )
+
+
+def _definition_source():
+    # Only resource names and hints are read at definition time; the real source, with the
+    # configured URL and token, is built per run (no secret is needed to load definitions).
+    return incident_api_source(api_token="unused-at-definition-time")
+
+
+@dlt_assets(
+    dlt_source=_definition_source(),
+    dlt_pipeline=make_pipeline(),
+    name="incident_api_assets",
+    dagster_dlt_translator=IncidentApiTranslator(),
+    pool=DESTINATION_POOL,
+)
+def incident_api_assets(
+    context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: IngestionConfig
+) -> Iterator[dg.MaterializeResult]:
+    try:
+        source = build_source(
+            full_refresh=config.full_refresh,
+            updated_after=config.updated_after,
+            updated_before=config.updated_before,
+        )
+        pipeline = make_pipeline()
+        kwargs = {"loader_file_format": fmt} if (fmt := loader_file_format()) else {}
+        events = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
+    except (PipelineStepFailed, IncidentApiError) as e:
+        raise dg.Failure(description=explain_failure(e)) from None
+    load_ids = list(pipeline.last_trace.last_load_info.loads_ids)
+    with pipeline.sql_client() as sql:
+        for event in events:
+            table = event.asset_key.path[-1]
+            try:
+                rows = sql.execute_sql(f"select count(*) from {sql.make_qualified_table_name(table)}")
+            except DatabaseUndefinedRelation:  # dlt creates no table for an endpoint never seen with data
+                rows = [(0,)]
+            yield event._replace(
+                metadata={
+                    **event.metadata,
+                    "rows_loaded": event.metadata.get("rows_loaded", dg.MetadataValue.int(0)),
+                    "dagster/row_count": dg.MetadataValue.int(rows[0][0]),
+                    "dlt_load_ids": dg.MetadataValue.json(load_ids),
+                }
+            )
+
+
+def explain_failure(error: BaseException) -> str:
+    """One sentence for the user: the deepest cause that says what to fix, never the token."""
+    chain = []
+    cursor: Optional[BaseException] = error
+    while cursor is not None and cursor not in chain:
+        chain.append(cursor)
+        cursor = cursor.__cause__ or cursor.__context__
+    for cause in chain:
+        if isinstance(cause, IncidentApiError):
+            return str(cause)
+    for cause in chain:
+        if isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+            url = cause.request.url if cause.request is not None else ""
+            root = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" if url else "the API"
+            what = "timed out" if isinstance(cause, requests.Timeout) else "refused or unreachable"
+            return (
+                f"cannot reach the incident API at {root} ({what}): "
+                "check SOURCES__INCIDENT_API__BASE_URL"
+            )
+    step = getattr(error, "step", "load")
+    return f"incident API ingestion failed in the {step} step: {type(chain[-1]).__name__}: {chain[-1]}"

@@ -1,0 +1,189 @@
+"""Every endpoint the project loads, declared once.
+
+One row per dlt resource: its API path, its key, how it syncs, and column hints for the
+fields documented in `shared/incident-api.md`. `source.py` turns these rows into a dlt
+`rest_api` source; nothing else repeats them.
+
+Sync modes:
+- `full`: small catalogs with no time filter. Reloaded every run and swapped in atomically
+  (`replace` via a staging dataset), so a record removed from the API is removed here too.
+- `updated_after`: incidents. No `updated_at` on the item; the server filters by edit time,
+  so the loader keeps its own cursor (see `source.incidents_resource`). Merged on `id`.
+- `updated_since`: retrospectives, with a real `updated_at` cursor. Merged on `id`.
+- `starts_at`: change events, windowed on their start time. Merged on `id`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SyncMode = Literal["full", "updated_after", "updated_since", "starts_at"]
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+def _columns(*names: str, data_type: str, nullable: bool = True) -> dict[str, dict[str, Any]]:
+    # `name` repeated inside: dlt's nested_hints, unlike `columns`, does not fill it in
+    return {n: {"name": n, "data_type": data_type, "nullable": nullable} for n in names}
+
+
+def hints(
+    text: tuple[str, ...] = (),
+    timestamps: tuple[str, ...] = TIMESTAMPS,
+    bigint: tuple[str, ...] = (),
+    boolean: tuple[str, ...] = (),
+    json: tuple[str, ...] = (),
+    key: str = "id",
+) -> dict[str, dict[str, Any]]:
+    """Column hints for one table: the key is non-null text, the rest nullable."""
+    return {
+        **_columns(key, data_type="text", nullable=False),
+        **_columns(*text, data_type="text"),
+        **_columns(*timestamps, data_type="timestamp"),
+        **_columns(*bigint, data_type="bigint"),
+        **_columns(*boolean, data_type="bool"),
+        # free-form maps (labels, custom fields, answers) stay one JSON column instead of
+        # becoming one column per user-defined key
+        **_columns(*json, data_type="json"),
+    }
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    path: str
+    description: str
+    columns: dict[str, dict[str, Any]]
+    primary_key: str = "id"
+    sync: SyncMode = "full"
+    params: dict[str, Any] = field(default_factory=dict)
+    # hints for dlt child tables, keyed by the nested path (e.g. ("milestones",))
+    nested: dict[tuple[str, ...], dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "environments",
+        "environments",
+        "Deployment environments (production, staging, ...) incidents can impact.",
+        hints(text=("name", "slug", "description")),
+    ),
+    Endpoint(
+        "services",
+        "services",
+        "The service catalog: tier (1-5), owner team, teams, functionalities and links.",
+        hints(
+            text=("name", "slug", "description", "owner__id", "owner__name", "owner__slug"),
+            bigint=("service_tier",),
+            boolean=("alert_on_add",),
+            json=("labels",),
+        ),
+    ),
+    Endpoint(
+        "functionalities",
+        "functionalities",
+        "User-facing functionalities and the services behind them.",
+        hints(text=("name", "slug", "description", "owner__id", "owner__name"), json=("labels",)),
+    ),
+    Endpoint(
+        "teams",
+        "teams",
+        "Teams with their members (`teams__memberships`) and owned services.",
+        hints(text=("name", "slug", "description", "created_by__id", "created_by__name"),
+              boolean=("in_support_hours",)),
+    ),
+    Endpoint(
+        "webhooks",
+        "webhooks",
+        "Outbound webhooks: target URL, state and subscribed event types.",
+        hints(text=("url", "state", "created_by__id", "created_by__name")),
+    ),
+    Endpoint(
+        "incidents",
+        "incidents",
+        "Incidents, archived ones included, with milestones, services, impacts, role and "
+        "team assignments as child tables (`incidents__milestones`, ...).",
+        hints(
+            text=(
+                "name", "summary", "description", "customer_impact_summary",
+                "current_milestone", "severity", "severity_color", "priority",
+                "incident_url", "report_id", "created_by__id", "created_by__name",
+                "organization__id", "organization__name",
+            ),
+            timestamps=("created_at", "started_at", "discarded_at"),
+            bigint=("number",),
+            boolean=("active",),
+            json=("labels", "custom_fields"),
+        ),
+        sync="updated_after",
+        # archived incidents are left out of lists unless asked for
+        params={"archived": "true"},
+        nested={
+            ("milestones",): hints(text=("type",), timestamps=("occurred_at", "created_at", "updated_at")),
+            ("services",): hints(text=("name",), timestamps=()),
+            ("environments",): hints(text=("name",), timestamps=()),
+            ("functionalities",): hints(text=("name",), timestamps=()),
+        },
+    ),
+    Endpoint(
+        "severities",
+        "severities",
+        "Severity levels (SEV1-SEV5, GAMEDAY, MAINTENANCE, ...), keyed by slug.",
+        hints(text=("description", "type", "color"), bigint=("position",),
+              boolean=("system_record",), key="slug"),
+        primary_key="slug",
+    ),
+    Endpoint(
+        "priorities",
+        "priorities",
+        "Priority levels (P1-P4), keyed by slug.",
+        hints(text=("description",), bigint=("position",), boolean=("default",), key="slug"),
+        primary_key="slug",
+    ),
+    Endpoint(
+        "users",
+        "users",
+        "People who respond to incidents.",
+        hints(text=("name", "email", "slack_user_id")),
+    ),
+    Endpoint(
+        "incident_roles",
+        "incident_roles",
+        "Incident roles (commander, communications, ...).",
+        hints(text=("name", "summary", "description"),
+              timestamps=("created_at", "updated_at", "discarded_at")),
+    ),
+    Endpoint(
+        "change_events",
+        "changes/events",
+        "Change events (deploys, config changes) with the services they touched.",
+        hints(text=("summary", "description", "external_id"),
+              timestamps=("starts_at", "ends_at", "created_at", "updated_at"),
+              json=("labels",)),
+        sync="starts_at",
+    ),
+    Endpoint(
+        "retrospectives",
+        "post_mortems/reports",
+        "Retrospective (post-mortem) reports, one per reviewed incident.",
+        hints(text=("name", "summary", "incident_id"), json=("questions",)),
+        sync="updated_since",
+    ),
+)
+
+ENDPOINTS_BY_NAME: dict[str, Endpoint] = {e.name: e for e in ENDPOINTS}
+
+
+def resource_hints(endpoint: Endpoint) -> dict[str, Any]:
+    """`dlt.resource` keyword arguments giving an endpoint's tables their declared shape.
+
+    A deep copy each time: dlt and dagster-dlt edit column dicts in place (notes §3 #1).
+    """
+    return copy.deepcopy({
+        "name": endpoint.name,
+        "primary_key": endpoint.primary_key,
+        "columns": endpoint.columns,
+        "nested_hints": {path: {"columns": cols} for path, cols in endpoint.nested.items()},
+    })
