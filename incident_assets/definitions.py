@@ -1,11 +1,7 @@
-"""Everything Dagster loads, assembled from one folder per system."""
+"""The code location: one `defs` per system folder, merged."""
 
 import dagster as dg
-from dagster_dlt import DagsterDltResource
 
-from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.incident_api.defs import defs as incident_api_defs
 
-defs = dg.Definitions(
-    assets=[incident_api_assets],
-    resources={"dlt": DagsterDltResource()},
-)
+defs = dg.Definitions.merge(incident_api_defs)

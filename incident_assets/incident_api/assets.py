@@ -4,6 +4,7 @@ from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
 import dagster as dg
+import dlt
 import requests
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
@@ -78,6 +79,12 @@ def incident_api_assets(
     except (PipelineStepFailed, IncidentApiError) as e:
         raise dg.Failure(description=explain_failure(e)) from None
     load_ids = list(pipeline.last_trace.last_load_info.loads_ids)
+    drift = type_drift(pipeline)
+    for column in drift:
+        context.log.warning(
+            f"type drift: {column} holds values of another type than declared; dlt keeps them "
+            "in this variant column instead of corrupting the original"
+        )
     with pipeline.sql_client() as sql:
         for event in events:
             table = event.asset_key.path[-1]
@@ -91,8 +98,22 @@ def incident_api_assets(
                     "rows_loaded": event.metadata.get("rows_loaded", dg.MetadataValue.int(0)),
                     "dagster/row_count": dg.MetadataValue.int(rows[0][0]),
                     "dlt_load_ids": dg.MetadataValue.json(load_ids),
+                    "type_drift_columns": dg.MetadataValue.json(
+                        [c for c in drift if c.split(".")[0].split("__")[0] == table]
+                    ),
                 }
             )
+
+
+def type_drift(pipeline: dlt.Pipeline) -> list[str]:
+    """`table.column` of every variant column: a field whose values changed type (dlt's
+    schema evolution stores them beside the original column, e.g. `number__v_text`)."""
+    return sorted(
+        f"{table['name']}.{name}"
+        for table in pipeline.default_schema.data_tables()
+        for name, column in table["columns"].items()
+        if column.get("variant")
+    )
 
 
 def explain_failure(error: BaseException) -> str:

@@ -1,0 +1,39 @@
+"""Rows per table and the headline MTTx, printed by `make demo`."""
+
+from __future__ import annotations
+
+from incident_assets.destination import make_pipeline
+from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
+
+TABLES_SQL = f"""
+select table_schema, table_name from information_schema.tables
+where table_schema in ('{RAW_SCHEMA}', '{REPORT_SCHEMA}') and not starts_with(table_name, '_dlt')
+order by 1, 2
+"""
+
+HEADLINE_SQL = f"""
+select metric, n, p50_seconds / 60, p90_seconds / 60
+from {REPORT_SCHEMA}.mttx_monthly
+where dimension = 'all'
+  and month = (select max(month) from {REPORT_SCHEMA}.mttx_monthly where n > 0)
+order by metric
+"""
+
+
+def print_summary() -> None:
+    pipeline = make_pipeline()
+    with pipeline.sql_client() as sql:
+        tables = sql.execute_sql(TABLES_SQL)
+        print(f"{'table':<50} {'rows':>10}")
+        for schema, table in tables:
+            (count,) = sql.execute_sql(f'select count(*) from "{schema}"."{table}"')[0]
+            print(f"{schema + '.' + table:<50} {count:>10}")
+        try:
+            rows = sql.execute_sql(HEADLINE_SQL)
+        except Exception:  # reports not built (ingestion-only run)
+            return
+        print("\nlatest month, all reportable incidents (minutes):")
+        print(f"{'metric':<12} {'n':>6} {'p50':>10} {'p90':>10}")
+        for metric, n, p50, p90 in rows:
+            fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
+            print(f"{metric:<12} {n:>6} {fmt(p50):>10} {fmt(p90):>10}")

@@ -1,0 +1,113 @@
+"""Ingestion end to end: simulator over HTTP → dlt → DuckDB file, through Dagster's `materialize`."""
+
+from __future__ import annotations
+
+from incident_assets.incident_api.endpoints import ENDPOINTS
+from incident_assets_tests.ingestion import (
+    failure_message,
+    ingest,
+    query,
+    row_counts,
+    snapshot,
+    tables,
+)
+
+
+def test_materialize_everything_loads_what_the_api_serves(project, duckdb_path):
+    sim = project
+    result = ingest()
+
+    assert row_counts(duckdb_path) == {e.name: sim.count(e.name) for e in ENDPOINTS}
+    for e in ENDPOINTS:
+        key = e.primary_key
+        dupes = query(
+            duckdb_path,
+            f"select count(*) - count(distinct {key}) from incident_api.{e.name}",
+        )
+        assert dupes == [(0,)], e.name
+    incidents = sim.records("incidents")
+    assert query(duckdb_path, "select count(*) from incident_api.incidents__milestones") == [
+        (sum(len(i["milestones"]) for i in incidents),)
+    ]
+    assert query(duckdb_path, "select count(*) from incident_api.incidents__services") == [
+        (sum(len(i["services"]) for i in incidents),)
+    ]
+    archived = sum(1 for i in incidents if i["discarded_at"])
+    assert archived > 0
+    assert query(
+        duckdb_path, "select count(*) from incident_api.incidents where discarded_at is not null"
+    ) == [(archived,)]
+    # every asset reports its table's rows and the load it came from
+    mats = {
+        ev.asset_key.to_user_string(): ev.event_specific_data.materialization.metadata
+        for ev in result.get_asset_materialization_events()
+    }
+    assert set(mats) == {f"incident_api/{e.name}" for e in ENDPOINTS}
+    assert mats["incident_api/incidents"]["dagster/row_count"].value == sim.count("incidents")
+    assert mats["incident_api/incidents"]["rows_loaded"].value >= sim.count("incidents")
+    assert len(mats["incident_api/incidents"]["dlt_load_ids"].value) == 1
+    columns = {c.name for c in mats["incident_api/incidents"]["dagster/column_schema"].value.columns}
+    assert {"id", "number", "severity", "started_at", "discarded_at"} <= columns
+
+
+def test_second_run_merges_and_picks_up_changes(project, duckdb_path):
+    sim = project
+    ingest()
+    open_incident = next(i for i in sim.records("incidents") if not any(
+        m["type"] == "resolved" for m in i["milestones"]
+    ))
+    sim.resolve_incident(open_incident["id"])
+    ingest()
+
+    assert row_counts(duckdb_path) == {e.name: sim.count(e.name) for e in ENDPOINTS}
+    assert query(
+        duckdb_path,
+        "select count(*) - count(distinct id) from incident_api.incidents",
+    ) == [(0,)]
+    resolved = query(
+        duckdb_path,
+        "select count(*) from incident_api.incidents i join incident_api.incidents__milestones m "
+        f"on m._dlt_parent_id = i._dlt_id where i.id = '{open_incident['id']}' and m.type = 'resolved'",
+    )
+    assert resolved == [(1,)]
+
+
+def test_selecting_one_asset_loads_only_its_table(project, duckdb_path):
+    result = ingest(selection=["incident_api/teams"])
+    assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == [
+        "incident_api/teams"
+    ]
+    assert {t.split("__")[0] for t in tables(duckdb_path)} == {"teams"}
+    assert row_counts(duckdb_path) == {"teams": project.count("teams")}
+
+
+def test_missing_token_names_the_key(project, duckdb_path, monkeypatch):
+    monkeypatch.delenv("SOURCES__INCIDENT_API__API_TOKEN")
+    message = failure_message(ingest(raise_on_error=False))
+    assert "SOURCES__INCIDENT_API__API_TOKEN" in message
+    assert tables(duckdb_path) == set()
+
+
+def test_wrong_token_is_a_401_and_keeps_loaded_tables(project, duckdb_path, monkeypatch):
+    ingest()
+    before = snapshot(duckdb_path, "services")
+    monkeypatch.setenv("SOURCES__INCIDENT_API__API_TOKEN", "fhb-wrong-token-123")
+    message = failure_message(ingest(raise_on_error=False))
+    assert "HTTP 401" in message and "SOURCES__INCIDENT_API__API_TOKEN" in message
+    assert "fhb-wrong-token-123" not in message
+    assert snapshot(duckdb_path, "services") == before
+
+
+def test_unreachable_base_url_names_the_key(project, duckdb_path, monkeypatch):
+    monkeypatch.setenv("SOURCES__INCIDENT_API__BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("SOURCES__INCIDENT_API__MAX_RETRIES", "0")
+    message = failure_message(ingest(raise_on_error=False))
+    assert message.startswith("cannot reach the incident API at http://127.0.0.1:9")
+    assert "SOURCES__INCIDENT_API__BASE_URL" in message
+
+
+def test_wrong_base_url_path_names_status_and_key(project, duckdb_path, monkeypatch):
+    monkeypatch.setenv("SOURCES__INCIDENT_API__BASE_URL", project.base_url.removesuffix("/v1") + "/v2")
+    message = failure_message(ingest(selection=["incident_api/teams"], raise_on_error=False))
+    assert "HTTP 404" in message and "/v2/teams" in message
+    assert "SOURCES__INCIDENT_API__BASE_URL" in message
