@@ -1,7 +1,11 @@
-"""The code location: one `defs` per system folder, merged."""
+"""The code location: one `defs` per system folder, merged.
+
+Modules, not their `defs`, are imported: Dagster refuses a module with two Definitions objects.
+"""
 
 import dagster as dg
 
-from incident_assets.incident_api.defs import defs as incident_api_defs
+from incident_assets.incident_api import defs as incident_api
+from incident_assets.operations import defs as operations
 
-defs = dg.Definitions.merge(incident_api_defs)
+defs = dg.Definitions.merge(incident_api.defs, operations.defs)

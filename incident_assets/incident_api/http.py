@@ -106,7 +106,9 @@ class RateLimiter:
     def __init__(self, requests: int, seconds: float) -> None:
         if requests < 1 or seconds <= 0:
             raise ValueError("rate limit needs requests >= 1 and seconds > 0")
-        self.requests, self.seconds = requests, seconds
+        # the server counts arrivals, not sends: a little slack keeps network jitter from
+        # squeezing one request too many into its window
+        self.requests, self.seconds = requests, seconds * 1.05
         self._sent: collections.deque[float] = collections.deque()
         self._lock = threading.Lock()
 

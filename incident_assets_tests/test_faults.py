@@ -1,0 +1,202 @@
+"""Incremental loading and fault tolerance, through real HTTP to the simulator and real DuckDB.
+
+The reference for "the end state equals that of a clean run" is a clean run of a second
+simulator with the same seed (same seed, same bytes) into its own DuckDB file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from incident_assets.incident_api.endpoints import ENDPOINTS
+from incident_assets.settings import PROJECT_ROOT
+from incident_assets.simulator import FaultConfig, Simulator
+from incident_assets_tests.conftest import point_project_at
+from incident_assets_tests.ingestion import failure_message, ingest, query, row_counts, tables
+
+INCIDENTS = 300
+
+
+def table_contents(db: Path) -> dict[str, list[tuple]]:
+    """Every raw table without dlt's bookkeeping columns, rows sorted: comparable across loads."""
+    contents = {}
+    for table in sorted(tables(db)):
+        cols = [
+            c
+            for (c,) in query(
+                db,
+                "select column_name from information_schema.columns where table_schema = "
+                f"'incident_api' and table_name = '{table}' order by column_name",
+            )
+            if not c.startswith("_dlt")
+        ]
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        rows = query(db, f'select {quoted} from incident_api."{table}"')
+        contents[table] = sorted(rows, key=repr)
+    return contents
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory) -> dict[str, list[tuple]]:
+    db = tmp_path_factory.mktemp("clean") / "incidents.duckdb"
+    with Simulator(incidents=INCIDENTS, seed=7) as sim, pytest.MonkeyPatch.context() as mp:
+        point_project_at(mp, sim, db)
+        ingest()
+    return table_contents(db)
+
+
+def incident_requests(sim: Simulator) -> list:
+    return [e for e in sim.request_log if e.path == "/v1/incidents"]
+
+
+def test_second_run_with_nothing_changed_asks_one_page_and_changes_nothing(project, duckdb_path):
+    ingest()
+    before = table_contents(duckdb_path)
+    project.clear_log()
+    ingest()
+    (request,) = incident_requests(project)
+    assert "updated_after" in request.query
+    assert table_contents(duckdb_path) == before
+
+
+def test_server_changes_appear_after_the_next_run(project, duckdb_path):
+    sim = project
+    ingest()
+    incidents = sim.records("incidents")
+    open_ids = [i["id"] for i in incidents if not any(m["type"] == "resolved" for m in i["milestones"])][:3]
+    resolved = next(i for i in incidents if any(m["type"] == "resolved" for m in i["milestones"]))
+    for incident_id in open_ids:
+        sim.resolve_incident(incident_id)
+    sim.edit_milestone(resolved["id"], "started", "2020-01-01T00:00:00.000Z")
+    gone = sim.records("services")[0]["id"]
+    sim.delete_record("services", gone)
+    sim.clear_log()
+
+    ingest()
+
+    (request,) = incident_requests(sim)  # still one page: only the changed incidents
+    assert row_counts(duckdb_path) == {e.name: sim.count(e.name) for e in ENDPOINTS}
+    assert query(duckdb_path, f"select count(*) from incident_api.services where id = '{gone}'") == [(0,)]
+    milestone_sql = (
+        "select i.id, m.occurred_at from incident_api.incidents i join incident_api.incidents__milestones m "
+        "on m._dlt_parent_id = i._dlt_id where m.type = '{}' and i.id in ({})"
+    )
+    ids = ", ".join(f"'{i}'" for i in open_ids)
+    assert {r[0] for r in query(duckdb_path, milestone_sql.format("resolved", ids))} == set(open_ids)
+    (started,) = query(duckdb_path, milestone_sql.format("started", f"'{resolved['id']}'"))
+    assert started[1].isoformat().startswith("2020-01-01T00:00:00")
+    for table in ("incidents", "incidents__milestones"):
+        key = "id" if table == "incidents" else "_dlt_id"
+        assert query(duckdb_path, f"select count(*) - count(distinct {key}) from incident_api.{table}") == [(0,)]
+    # no orphaned child rows left behind by the merge
+    assert query(
+        duckdb_path,
+        "select count(*) from incident_api.incidents__milestones m left join incident_api.incidents i "
+        "on m._dlt_parent_id = i._dlt_id where i.id is null",
+    ) == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "faults, env",
+    [
+        pytest.param(FaultConfig(burst_429=3), {}, id="429-burst-with-retry-after"),
+        pytest.param(FaultConfig(burst_5xx=2, every=5), {}, id="5xx-bursts"),
+        pytest.param(
+            FaultConfig(slow_seconds=1.5, slow_requests=2),
+            {"SOURCES__INCIDENT_API__REQUEST_TIMEOUT": "0.5"},
+            id="slow-over-timeout",
+        ),
+        pytest.param(FaultConfig(truncate=3), {}, id="truncated-bodies"),
+    ],
+)
+def test_transient_faults_end_like_a_clean_run(project, duckdb_path, monkeypatch, clean_run, faults, env):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    project.set_faults(faults)
+    ingest()
+    assert table_contents(duckdb_path) == clean_run
+    assert any(e.status != 200 for e in project.request_log) or faults.slow_seconds or faults.truncate
+
+
+def test_load_killed_mid_run_then_rerun_ends_like_a_clean_run(project, duckdb_path, monkeypatch, clean_run):
+    # small slow pages, so the kill lands while incidents are being paged
+    monkeypatch.setenv("SOURCES__INCIDENT_API__PER_PAGE", "10")
+    project.set_faults(FaultConfig(slow_seconds=0.3))
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from incident_assets_tests.ingestion import ingest; ingest()"],
+        cwd=PROJECT_ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(incident_requests(project)) < 5:
+            assert child.poll() is None, "the load finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    project.set_faults(None)
+    ingest()
+    assert table_contents(duckdb_path) == clean_run
+
+
+@pytest.mark.parametrize(
+    "faults, asset, expected",
+    [
+        pytest.param(
+            FaultConfig(stuck_cursor_path="incidents"), "incidents",
+            "/v1/incidents returned pagination.next=2 on page 2: the cursor does not advance",
+            id="pagination-loop",
+        ),
+        pytest.param(
+            FaultConfig(data_not_list_path="teams"), "teams",
+            "/v1/teams answered `data` as dict, expected a list of records",
+            id="data-not-a-list",
+        ),
+        pytest.param(
+            FaultConfig(no_data_path="users"), "users",
+            "/v1/users answered JSON without a `data` field",
+            id="no-data-field",
+        ),
+        pytest.param(
+            FaultConfig(non_json_path="services"), "services",
+            "/v1/services answered a body that is not JSON",
+            id="not-json",
+        ),
+    ],
+)
+def test_broken_answers_fail_with_a_clear_message_and_keep_loaded_tables(
+    project, duckdb_path, monkeypatch, faults, asset, expected
+):
+    ingest()
+    before = table_contents(duckdb_path)
+    monkeypatch.setenv("SOURCES__INCIDENT_API__PER_PAGE", "50")
+    monkeypatch.setenv("SOURCES__INCIDENT_API__MAX_RETRIES", "1")
+    project.set_faults(faults)
+    message = failure_message(ingest(selection=[f"incident_api/{asset}"], raise_on_error=False))
+    assert expected in message
+    assert table_contents(duckdb_path) == before
+
+
+def test_rate_limited_api_draws_at_most_a_handful_of_429s(tmp_path, monkeypatch):
+    # the API's budget scaled down (10 requests / 1 s) so that a small load needs throttling
+    with Simulator(incidents=INCIDENTS, seed=7, rate_limit=True, rate_limit_requests=10,
+                   rate_limit_window=1.0) as sim:
+        point_project_at(monkeypatch, sim, tmp_path / "incidents.duckdb")
+        monkeypatch.setenv("SOURCES__INCIDENT_API__PER_PAGE", "10")
+        monkeypatch.setenv("SOURCES__INCIDENT_API__RATE_LIMIT_REQUESTS", "10")
+        monkeypatch.setenv("SOURCES__INCIDENT_API__RATE_LIMIT_SECONDS", "1")
+        ingest()
+        statuses = [e.status for e in sim.request_log]
+    assert len(statuses) > 40  # well over the per-window budget
+    assert statuses.count(429) <= 3
+    assert row_counts(tmp_path / "incidents.duckdb")["incidents"] == sim.count("incidents")
