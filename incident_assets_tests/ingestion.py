@@ -17,6 +17,7 @@ def ingest(
     selection: Optional[Sequence[str]] = None,
     run_config: Optional[dict[str, Any]] = None,
     raise_on_error: bool = True,
+    instance: Optional[dg.DagsterInstance] = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize the ingestion assets (all, or `selection` like ["incident_api/teams"])."""
     return dg.materialize(
@@ -25,6 +26,7 @@ def ingest(
         selection=[dg.AssetKey.from_user_string(s) for s in selection] if selection else None,
         run_config={"ops": {"incident_api_assets": {"config": run_config}}} if run_config else None,
         raise_on_error=raise_on_error,
+        instance=instance,
     )
 
 
