@@ -7,5 +7,6 @@ import dagster as dg
 
 from incident_assets.incident_api import defs as incident_api
 from incident_assets.operations import defs as operations
+from incident_assets.reliability import defs as reliability
 
-defs = dg.Definitions.merge(incident_api.defs, operations.defs)
+defs = dg.Definitions.merge(incident_api.defs, reliability.defs, operations.defs)

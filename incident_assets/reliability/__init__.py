@@ -1,0 +1,1 @@
+"""Reliability reports: SQL tables computed inside the destination, plus an HTML report."""

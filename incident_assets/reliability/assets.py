@@ -1,0 +1,158 @@
+"""The report tables as Dagster assets (`reliability/<table>`), plus the HTML report.
+
+All tables are one multi_asset: DuckDB allows one writer, so the selected tables run in
+dependency order over one connection, in the destination pool.
+"""
+
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator, Optional
+
+import dagster as dg
+
+from incident_assets.destination import make_pipeline
+from incident_assets.incident_api.assets import DESTINATION_POOL
+from incident_assets.reliability import previews
+from incident_assets.reliability.html_report import CHARTED_TABLES, write_html_report
+from incident_assets.reliability.inputs import ingestion_resource
+from incident_assets.reliability.runner import (
+    DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_SLO_TARGET, DEFAULT_SLO_TARGETS, ReportParams, report_tables, run_reports,
+)
+from incident_assets.settings import (
+    AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, RAW_SCHEMA, REPORT_SCHEMA, destination_name,
+)
+
+GROUP = "reliability"
+OWNERS = ["team:sre-platform"]
+HTML_REPORT_ENV = "INCIDENT_ASSETS_HTML_REPORT"
+AUTOMATION = dg.AutomationCondition.eager()
+
+
+class ReliabilityConfig(dg.Config):
+    """Run config of the report tables (all optional; defaults from reliability-metrics.md)."""
+
+    as_of: Optional[str] = None
+    """The instant the reports describe (ISO-8601). Else env INCIDENT_ASSETS_AS_OF, else the run's start."""
+    excluded_severities: list[str] = list(DEFAULT_EXCLUDED_SEVERITIES)
+    """Severity slugs left out of the reports."""
+    slo_target_pct_by_tier: dict[str, float] = {str(k): v for k, v in DEFAULT_SLO_TARGETS.items()}
+    """SLO target (%) per service tier ("1", "2", ...)."""
+    slo_default_target_pct: float = DEFAULT_SLO_TARGET
+    """SLO target (%) of the other tiers."""
+    change_window_hours: float = 24.0
+    """A change failed when an incident on its service starts within this many hours."""
+    retrospective_due_days: float = 14.0
+    """A retrospective not completed this many days after resolution is overdue."""
+
+
+def parse_instant(text: str, source: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise dg.Failure(description=f"{source}: {text!r} is not an ISO-8601 timestamp") from None
+    # a timestamp without offset is read as UTC, the reports' time zone
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def run_start(context: dg.AssetExecutionContext) -> datetime:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = record.start_time if record is not None else None
+    return datetime.fromtimestamp(started, timezone.utc) if started else datetime.now(timezone.utc)
+
+
+def report_params(config: ReliabilityConfig, context: dg.AssetExecutionContext) -> ReportParams:
+    if config.as_of:
+        as_of = parse_instant(config.as_of, "run config as_of")
+    elif os.environ.get(AS_OF_ENV, "").strip():
+        as_of = parse_instant(os.environ[AS_OF_ENV], AS_OF_ENV)
+    else:
+        as_of = run_start(context)
+    try:
+        tiers = {int(k): float(v) for k, v in config.slo_target_pct_by_tier.items()}
+    except ValueError:
+        raise dg.Failure(description="slo_target_pct_by_tier keys must be tier numbers") from None
+    return ReportParams(
+        as_of=as_of,
+        excluded_severities=tuple(config.excluded_severities),
+        slo_targets=tiers,
+        slo_default_target_pct=config.slo_default_target_pct,
+        change_window=timedelta(hours=config.change_window_hours),
+        retrospective_due=timedelta(days=config.retrospective_due_days),
+    )
+
+
+def table_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey([GROUP, name])
+
+
+def _spec(table) -> dg.AssetSpec:
+    raw_deps = sorted({ingestion_resource(t) for t in table.raw_inputs})
+    return dg.AssetSpec(
+        key=table_key(table.name),
+        deps=[dg.AssetKey([RAW_SCHEMA, r]) for r in raw_deps] + [table_key(t) for t in table.report_inputs],
+        description=table.description,
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds={"sql", destination_name()},
+        automation_condition=AUTOMATION,
+        metadata={"dagster/table_name": f"{REPORT_SCHEMA}.{table.name}",
+                  "sql_file": f"incident_assets/reliability/sql/{table.name}.sql"},
+    )
+
+
+@dg.multi_asset(
+    name="reliability_assets",
+    specs=[_spec(t) for t in report_tables().values()],
+    can_subset=True,
+    pool=DESTINATION_POOL,
+)
+def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityConfig) -> Iterator[dg.MaterializeResult]:
+    params = report_params(config, context)
+    selected = [k.path[-1] for k in context.selected_asset_keys]
+    context.log.info(f"reliability tables as of {params.as_of.isoformat()}: {', '.join(selected)}")
+    with make_pipeline().sql_client() as sql:
+        for result in run_reports(sql, params, selected):
+            yield dg.MaterializeResult(
+                asset_key=table_key(result.name),
+                metadata={
+                    "dagster/row_count": dg.MetadataValue.int(result.row_count),
+                    "as_of": dg.MetadataValue.text(params.as_of.isoformat()),
+                    "preview": dg.MetadataValue.md(previews.preview_markdown(sql, result.name)),
+                    "sql": dg.MetadataValue.md(f"```sql\n{result.sql}\n```"),
+                },
+            )
+
+
+class HtmlReportConfig(dg.Config):
+    path: Optional[str] = None
+    """Where to write the report. Else env INCIDENT_ASSETS_HTML_REPORT, else data/reports/reliability.html."""
+
+
+def html_report_path(config: HtmlReportConfig) -> Path:
+    configured = config.path or os.environ.get(HTML_REPORT_ENV, "").strip()
+    return Path(configured) if configured else DEFAULT_HTML_REPORT_PATH
+
+
+@dg.asset(
+    key=table_key("html_report"),
+    deps=[table_key(t) for t in CHARTED_TABLES],
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"html", "plotly"},
+    automation_condition=AUTOMATION,
+    pool=DESTINATION_POOL,  # reads the DuckDB file, which a writer would lock
+    description="Offline, self-contained HTML reliability review (plotly JS inlined).",
+)
+def reliability_html_report(context: dg.AssetExecutionContext, config: HtmlReportConfig) -> dg.MaterializeResult:
+    path = html_report_path(config)
+    with make_pipeline().sql_client() as sql:
+        sections = write_html_report(sql, path)
+    context.log.info(f"reliability report written to {path}")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(path.resolve())),
+        "sections": dg.MetadataValue.json(sections),
+        "size_bytes": dg.MetadataValue.int(path.stat().st_size),
+    })
+

@@ -1,0 +1,76 @@
+-- One row per loaded incident (archived included) and problem:
+--   missing_started: no `started` milestone (detail: which fallback gave started_at);
+--   negative_duration: a milestone before the start (the durations stored as NULL);
+--   milestone_order: lifecycle steps out of order (detected after acknowledged, detected /
+--     acknowledged / identified / mitigated after resolved, postmortem_completed or closed
+--     before resolved);
+--   unknown_service: the incident lists a service id absent from the services endpoint;
+--   future_timestamp: created_at, started_at, discarded_at or a milestone after as_of.
+-- Columns: as_of, incident_id, number, is_reportable, problem, detail.
+with milestones as (
+    select i.id as incident_id, m.type, m.occurred_at
+    from {{raw.incidents}} as i join {{raw.incidents__milestones}} as m on m._dlt_parent_id = i._dlt_id
+),
+missing_started as (
+    select i.id as incident_id, 'missing_started' as problem,
+        case when i.started_at is not null then 'started_at from the incident''s started_at field'
+             when i.created_at is not null then 'started_at from created_at'
+             else 'no start time' end as detail
+    from {{raw.incidents}} as i
+    where not exists (select 1 from milestones as m where m.incident_id = i.id and m.type = 'started')
+),
+negative as (
+    select f.incident_id, 'negative_duration' as problem,
+        concat_ws(', ',
+            case when f.detected_at < f.started_at then 'detected before started' end,
+            case when f.acknowledged_at < f.started_at then 'acknowledged before started' end,
+            case when f.mitigated_at < f.started_at then 'mitigated before started' end,
+            case when f.resolved_at < f.started_at then 'resolved before started' end) as detail
+    from {{report.incident_facts}} as f
+    where f.has_negative_duration
+),
+out_of_order as (
+    select f.incident_id, 'milestone_order' as problem,
+        concat_ws(', ',
+            case when f.detected_at > f.acknowledged_at then 'detected after acknowledged' end,
+            case when f.detected_at > f.resolved_at then 'detected after resolved' end,
+            case when f.acknowledged_at > f.resolved_at then 'acknowledged after resolved' end,
+            case when f.identified_at > f.resolved_at then 'identified after resolved' end,
+            case when f.mitigated_at > f.resolved_at then 'mitigated after resolved' end,
+            case when f.postmortem_completed_at < f.resolved_at then 'postmortem_completed before resolved' end,
+            case when f.closed_at < f.resolved_at then 'closed before resolved' end) as detail
+    from {{report.incident_facts}} as f
+    where f.detected_at > f.acknowledged_at or f.detected_at > f.resolved_at
+       or f.acknowledged_at > f.resolved_at or f.identified_at > f.resolved_at
+       or f.mitigated_at > f.resolved_at or f.postmortem_completed_at < f.resolved_at
+       or f.closed_at < f.resolved_at
+),
+unknown_service as (
+    select d.incident_id, 'unknown_service' as problem,
+        string_agg(d.dimension_id, ', ' order by d.dimension_id) as detail
+    from {{report.incident_dimensions}} as d
+    where d.dimension = 'service'
+      and not exists (select 1 from {{raw.services}} as s where s.id = d.dimension_id)
+    group by d.incident_id
+),
+future_fields as (
+    select i.id as incident_id, 'created_at' as what from {{raw.incidents}} as i where i.created_at > {{as_of}}
+    union select i.id, 'started_at' from {{raw.incidents}} as i where i.started_at > {{as_of}}
+    union select i.id, 'discarded_at' from {{raw.incidents}} as i where i.discarded_at > {{as_of}}
+    union select m.incident_id, 'milestone ' || coalesce(m.type, '?')
+          from milestones as m where m.occurred_at > {{as_of}}
+),
+future as (
+    select incident_id, 'future_timestamp' as problem, string_agg(what, ', ' order by what) as detail
+    from future_fields group by incident_id
+),
+problems as (
+    select * from missing_started
+    union all select * from negative
+    union all select * from out_of_order
+    union all select * from unknown_service
+    union all select * from future
+)
+select {{as_of}} as as_of, p.incident_id, f.number, f.is_reportable, p.problem, p.detail
+from problems as p
+join {{report.incident_facts}} as f on f.incident_id = p.incident_id
