@@ -21,10 +21,10 @@ test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 demo: install
-	$(BIN)/python -m incident_assets.demo
+	$(BIN)/python -m incident_assets.local demo $(DEMO_ARGS)
 
 dev: install
-	$(BIN)/python -m incident_assets.dev
+	$(BIN)/python -m incident_assets.local dev $(DEMO_ARGS)
 
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
