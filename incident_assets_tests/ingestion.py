@@ -63,15 +63,19 @@ def row_counts(db: Path) -> dict[str, int]:
     }
 
 
-def snapshot(db: Path, table: str, key: str = "id") -> list[tuple]:
-    """Every row of a table without dlt's load bookkeeping, in key order."""
-    cols = [
-        c
-        for (c,) in query(
-            db,
-            "select column_name from information_schema.columns "
-            f"where table_schema = 'incident_api' and table_name = '{table}' order by ordinal_position",
-        )
-        if not c.startswith("_dlt")
-    ]
-    return query(db, f"select {', '.join(cols)} from incident_api.{table} order by {key}")
+def table_contents(db: Path) -> dict[str, list[tuple]]:
+    """Every raw table without dlt's bookkeeping columns, rows sorted: comparable across loads."""
+    contents = {}
+    for table in sorted(tables(db)):
+        cols = [
+            c
+            for (c,) in query(
+                db,
+                "select column_name from information_schema.columns where table_schema = "
+                f"'incident_api' and table_name = '{table}' order by column_name",
+            )
+            if not c.startswith("_dlt")
+        ]
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        contents[table] = sorted(query(db, f'select {quoted} from incident_api."{table}"'), key=repr)
+    return contents

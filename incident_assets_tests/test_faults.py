@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,28 +18,9 @@ from incident_assets.incident_api.endpoints import ENDPOINTS
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import FaultConfig, Simulator
 from incident_assets_tests.conftest import point_project_at
-from incident_assets_tests.ingestion import failure_message, ingest, query, row_counts, tables
+from incident_assets_tests.ingestion import failure_message, ingest, query, row_counts, table_contents
 
 INCIDENTS = 300
-
-
-def table_contents(db: Path) -> dict[str, list[tuple]]:
-    """Every raw table without dlt's bookkeeping columns, rows sorted: comparable across loads."""
-    contents = {}
-    for table in sorted(tables(db)):
-        cols = [
-            c
-            for (c,) in query(
-                db,
-                "select column_name from information_schema.columns where table_schema = "
-                f"'incident_api' and table_name = '{table}' order by column_name",
-            )
-            if not c.startswith("_dlt")
-        ]
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        rows = query(db, f'select {quoted} from incident_api."{table}"')
-        contents[table] = sorted(rows, key=repr)
-    return contents
 
 
 @pytest.fixture(scope="module")

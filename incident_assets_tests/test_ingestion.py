@@ -8,7 +8,7 @@ from incident_assets_tests.ingestion import (
     ingest,
     query,
     row_counts,
-    snapshot,
+    table_contents,
     tables,
 )
 
@@ -90,12 +90,12 @@ def test_missing_token_names_the_key(project, duckdb_path, monkeypatch):
 
 def test_wrong_token_is_a_401_and_keeps_loaded_tables(project, duckdb_path, monkeypatch):
     ingest()
-    before = snapshot(duckdb_path, "services")
+    before = table_contents(duckdb_path)["services"]
     monkeypatch.setenv("SOURCES__INCIDENT_API__API_TOKEN", "fhb-wrong-token-123")
     message = failure_message(ingest(raise_on_error=False))
     assert "HTTP 401" in message and "SOURCES__INCIDENT_API__API_TOKEN" in message
     assert "fhb-wrong-token-123" not in message
-    assert snapshot(duckdb_path, "services") == before
+    assert table_contents(duckdb_path)["services"] == before
 
 
 def test_unreachable_base_url_names_the_key(project, duckdb_path, monkeypatch):
