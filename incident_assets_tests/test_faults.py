@@ -6,12 +6,14 @@ simulator with the same seed (same seed, same bytes) into its own DuckDB file.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import dagster as dg
 import pytest
 
 from incident_assets.incident_api.endpoints import ENDPOINTS
@@ -180,3 +182,31 @@ def test_rate_limited_api_draws_at_most_a_handful_of_429s(tmp_path, monkeypatch)
     assert len(statuses) > 40  # well over the per-window budget
     assert statuses.count(429) <= 3
     assert row_counts(tmp_path / "incidents.duckdb")["incidents"] == sim.count("incidents")
+
+
+def test_a_field_changing_type_evolves_into_a_variant_column_with_a_warning(project, duckdb_path):
+    ingest()
+    incident = project.records("incidents")[0]
+    project.set_fields("incidents", incident["id"], number=f"INC-{incident['number']}")
+    instance = dg.DagsterInstance.ephemeral()
+    result = ingest(instance=instance)
+
+    (metadata,) = [
+        e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "incident_api/incidents"
+    ]
+    assert metadata["type_drift_columns"].value == ["incidents.number__v_text"]
+    warnings = [
+        e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING
+    ]
+    assert any(w.startswith("type drift: incidents.number__v_text") for w in warnings)
+    # the original column keeps its type and its other values; the new value sits beside it
+    assert query(
+        duckdb_path,
+        "select number, number__v_text from incident_api.incidents where id = "
+        f"'{incident['id']}'",
+    ) == [(None, f"INC-{incident['number']}")]
+    assert query(
+        duckdb_path, "select count(*) from incident_api.incidents where number is not null"
+    ) == [(project.count("incidents") - 1,)]

@@ -108,10 +108,12 @@ def incident_api_assets(
 def type_drift(pipeline: dlt.Pipeline) -> list[str]:
     """`table.column` of every variant column: a field whose values changed type (dlt's
     schema evolution stores them beside the original column, e.g. `number__v_text`)."""
+    # read the raw table dicts: dagster-dlt strips `name`/`data_type` off the live schema
+    # while emitting metadata (notes §3 #1), which confuses dlt's own table helpers
     return sorted(
-        f"{table['name']}.{name}"
-        for table in pipeline.default_schema.data_tables()
-        for name, column in table["columns"].items()
+        f"{table_name}.{name}"
+        for table_name, table in pipeline.default_schema.tables.items()
+        for name, column in table.get("columns", {}).items()
         if column.get("variant")
     )
 

@@ -92,6 +92,11 @@ class Simulator:
     def add_incident(self) -> dict:
         return self.data.add_incident()
 
+    def set_fields(self, resource: str, id_or_slug: str, **fields: Any) -> dict:
+        """Replaces top-level fields of one record as served (incidents: counts as an edit)."""
+        self._check(resource)
+        return self.data.set_fields(resource, id_or_slug, fields)
+
     def delete_record(self, resource: str, id_or_slug: str) -> None:
         self._check(resource)
         self.data.delete_record(resource, id_or_slug)

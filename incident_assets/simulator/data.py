@@ -86,6 +86,8 @@ class Dataset:
         self._json_bytes = 0
         self._active: tuple[int, dict[str, list[str]]] = (-1, {})
         self._index: dict[str, tuple[int, dict[str, Any]]] = {}
+        # fields replaced at runtime (set_fields), laid over the rendered record
+        self._overrides: dict[tuple[str, str], dict[str, Any]] = {}
 
     # ------------------------------------------------------------ reading
     @staticmethod
@@ -119,6 +121,11 @@ class Dataset:
         return self._active[1]
 
     def render(self, resource: str, rec: Any) -> dict:
+        overrides = self._overrides.get((resource, self.key(resource, rec)))
+        rendered = self._render(resource, rec)
+        return dict(rendered, **overrides) if overrides else rendered
+
+    def _render(self, resource: str, rec: Any) -> dict:
         if resource == "incidents":
             return render_incident(self.cat, rec)
         if resource == "change_events":
@@ -253,6 +260,18 @@ class Dataset:
             incs.append(inc)
             self._changed("incidents", inc.id)
             return self.render("incidents", inc)
+
+    def set_fields(self, resource: str, key: str, fields: dict[str, Any]) -> dict:
+        """Replaces top-level fields of one record, e.g. to change a field's type (schema drift)."""
+        with self.lock:
+            rec = self.find(resource, key)
+            if rec is None:
+                raise KeyError(f"no {resource} record {key}")
+            self._overrides.setdefault((resource, key), {}).update(fields)
+            if resource == "incidents":
+                rec.updated = now_ms()
+            self._changed(resource, key)
+            return self.render(resource, rec)
 
     def delete_record(self, resource: str, key: str) -> None:
         with self.lock:
