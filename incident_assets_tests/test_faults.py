@@ -14,10 +14,11 @@ import sys
 import time
 
 import dagster as dg
+import dlt
 import pytest
 
 from incident_assets.incident_api.endpoints import ENDPOINTS
-from incident_assets.settings import PROJECT_ROOT
+from incident_assets.settings import PIPELINE_NAME, PROJECT_ROOT
 from incident_assets.simulator import FaultConfig, Simulator
 from incident_assets_tests.conftest import point_project_at
 from incident_assets_tests.ingestion import failure_message, ingest, query, row_counts, table_contents
@@ -210,3 +211,45 @@ def test_a_field_changing_type_evolves_into_a_variant_column_with_a_warning(proj
     assert query(
         duckdb_path, "select count(*) from incident_api.incidents where number is not null"
     ) == [(project.count("incidents") - 1,)]
+
+
+def incidents_cursor() -> str:
+    state = dlt.attach(PIPELINE_NAME).state
+    return state["sources"]["incident_api"]["resources"]["incidents"]["updated_after"]
+
+
+def test_cursor_lives_in_the_destination_so_a_fresh_machine_continues(project, duckdb_path, monkeypatch, tmp_path):
+    ingest()
+    cursor = incidents_cursor()
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "another-machine"))
+    project.clear_log()
+    ingest()
+    (request,) = incident_requests(project)
+    assert request.query["updated_after"] == cursor
+
+
+def test_full_refresh_and_bounded_backfill_from_run_config(project, duckdb_path):
+    ingest()
+    first_cursor = incidents_cursor()
+    before = table_contents(duckdb_path)
+
+    project.clear_log()
+    ingest(run_config={"full_refresh": True})
+    assert [r.query.get("updated_after") for r in incident_requests(project)] == [None, None]
+    assert table_contents(duckdb_path) == before  # merged: nothing duplicates
+    refreshed_cursor = incidents_cursor()
+    assert refreshed_cursor > first_cursor  # a full refresh is a complete extraction
+
+    project.clear_log()
+    window = {"updated_after": "2026-01-01T00:00:00.000Z", "updated_before": "2026-02-01T00:00:00.000Z"}
+    ingest(run_config=window)
+    (request,) = incident_requests(project)
+    assert {k: request.query[k] for k in window} == window
+    (retro,) = [r for r in project.request_log if r.path == "/v1/post_mortems/reports"]
+    assert retro.query["updated_since"] == window["updated_after"]
+    assert incidents_cursor() == refreshed_cursor  # a window leaves the cursor alone
+
+    project.clear_log()
+    ingest()
+    (request,) = incident_requests(project)
+    assert request.query["updated_after"] == refreshed_cursor
