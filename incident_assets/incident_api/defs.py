@@ -4,8 +4,17 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource
 
 from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.incident_api.checks import incident_api_checks
+from incident_assets.incident_api.schedules import daily_ingestion_schedule, incident_api_ingestion_job
+from incident_assets.incident_api.sensors import incident_api_incidents_job, new_incident_sensor
+from incident_assets.operations.freshness import apply_freshness_policies
 
-defs = dg.Definitions(
+# freshness: the project-wide daily policy (operations/freshness.py)
+defs = apply_freshness_policies(dg.Definitions(
     assets=[incident_api_assets],
+    asset_checks=incident_api_checks,
+    jobs=[incident_api_ingestion_job, incident_api_incidents_job],
+    schedules=[daily_ingestion_schedule],
+    sensors=[new_incident_sensor],
     resources={"dlt": DagsterDltResource()},
-)
+))

@@ -1,0 +1,223 @@
+"""Checks on the raw tables, run after every load (and on demand from the UI).
+
+Severity says who has to act:
+- ERROR (the load is broken; blocking, so the reports do not run on it): a table missing after a
+  load, duplicate or null primary keys.
+- WARN (the API's data has a problem; the reports still run): incidents without a `started`
+  time, incident services that are not in the service catalog, and column schema changes.
+
+All queries of one run go through one short connection of the destination's own SQL client
+(`make_pipeline().sql_client()`), so they work on DuckDB and PostgreSQL alike.
+"""
+
+
+import warnings
+from typing import Iterator, Optional
+
+import dagster as dg
+
+from incident_assets.destination import make_pipeline
+from incident_assets.incident_api.assets import DESTINATION_POOL, incident_api_assets
+from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint
+from incident_assets.incident_api.source import SOURCE_NAME
+
+SAMPLE = 5  # offending keys listed in the check's metadata
+
+PRIMARY_KEY_CHECK = "primary_key_unique_not_null"
+STARTED_CHECK = "every_incident_has_started_time"
+SERVICES_CHECK = "incident_services_exist"
+
+
+def asset_key(endpoint_name: str) -> dg.AssetKey:
+    return dg.AssetKey([SOURCE_NAME, endpoint_name])
+
+
+INCIDENTS = asset_key("incidents")
+SERVICES = asset_key("services")
+
+RAW_CHECK_SPECS: list[dg.AssetCheckSpec] = [
+    *(
+        dg.AssetCheckSpec(
+            PRIMARY_KEY_CHECK,
+            asset=asset_key(e.name),
+            blocking=True,
+            description=f"`{e.primary_key}` is never null and never repeated in `{e.name}`, and the "
+            "table exists after a load (ERROR: a broken load).",
+        )
+        for e in ENDPOINTS
+    ),
+    dg.AssetCheckSpec(
+        STARTED_CHECK,
+        asset=INCIDENTS,
+        description="Every incident has a start: a `started` milestone or `started_at` "
+        "(WARN: such incidents have no MTTx).",
+    ),
+    dg.AssetCheckSpec(
+        SERVICES_CHECK,
+        asset=INCIDENTS,
+        additional_deps=[SERVICES],
+        description="Every service an incident names (`incidents__services`) is in `services` "
+        "(WARN: unknown services drop out of per-service reports).",
+    ),
+]
+
+
+class _Tables:
+    """Table lookups over one SQL client connection."""
+
+    def __init__(self, sql) -> None:
+        self.sql = sql
+        rows = sql.execute_sql(
+            "select table_name from information_schema.tables "
+            f"where table_schema = '{sql.dataset_name}'"
+        )
+        self.present = {r[0] for r in rows or []}
+
+    def name(self, table: str) -> str:
+        return self.sql.make_qualified_table_name(table)
+
+    def columns(self, table: str) -> set[str]:
+        rows = self.sql.execute_sql(
+            "select column_name from information_schema.columns "
+            f"where table_schema = '{self.sql.dataset_name}' and table_name = '{table}'"
+        )
+        return {r[0] for r in rows or []}
+
+    def one(self, query: str) -> tuple:
+        return tuple(self.sql.execute_sql(query)[0])
+
+    def column(self, query: str) -> list[str]:
+        return [str(r[0]) for r in self.sql.execute_sql(query) or []]
+
+
+def _last_row_count(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> Optional[int]:
+    event = context.instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get("dagster/row_count")
+    return None if value is None else int(value.value)
+
+
+def check_primary_key(
+    context: dg.AssetCheckExecutionContext, tables: _Tables, endpoint: Endpoint
+) -> dg.AssetCheckResult:
+    key, table = endpoint.primary_key, endpoint.name
+    result = dict(asset_key=asset_key(table), check_name=PRIMARY_KEY_CHECK, severity=dg.AssetCheckSeverity.ERROR)
+    if table not in tables.present:
+        rows = _last_row_count(context, asset_key(table))
+        if rows == 0:
+            # dlt creates no table for an endpoint that has never returned a record
+            return dg.AssetCheckResult(
+                passed=True, **result,
+                description=f"no `{table}` table: the endpoint has returned no records yet",
+                metadata={"table_exists": False, "rows": 0},
+            )
+        return dg.AssetCheckResult(
+            passed=False, **result,
+            description=f"table `{tables.sql.dataset_name}.{table}` is missing"
+            + (" although the last load reported rows" if rows else " (never loaded?)"),
+            metadata={"table_exists": False, "last_reported_rows": rows if rows is not None else -1},
+        )
+    name = tables.name(table)
+    total, nulls, duplicates = tables.one(
+        f"select count(*), count(*) - count({key}), count({key}) - count(distinct {key}) from {name}"
+    )
+    sample = tables.column(
+        f"select {key} from {name} where {key} is not null group by {key} having count(*) > 1 "
+        f"order by {key} limit {SAMPLE}"
+    ) if duplicates else []
+    passed = nulls == 0 and duplicates == 0
+    problems = [f"{nulls} null `{key}`"] * bool(nulls) + [f"{duplicates} duplicate `{key}`"] * bool(duplicates)
+    return dg.AssetCheckResult(
+        passed=passed, **result,
+        description=f"`{key}` is unique and non-null in {total} rows"
+        if passed else f"{' and '.join(problems)} in `{table}` ({total} rows): the load is broken",
+        metadata={
+            "rows": int(total),
+            "null_keys": int(nulls),
+            "duplicate_keys": int(duplicates),
+            "duplicate_key_sample": dg.MetadataValue.json(sample),
+        },
+    )
+
+
+def check_started(tables: _Tables) -> dg.AssetCheckResult:
+    result = dict(asset_key=INCIDENTS, check_name=STARTED_CHECK, severity=dg.AssetCheckSeverity.WARN)
+    if "incidents" not in tables.present:
+        return dg.AssetCheckResult(passed=False, **result, description="no incidents table",
+                                   metadata={"table_exists": False})
+    conditions = []
+    if "started_at" in tables.columns("incidents"):
+        conditions.append("i.started_at is not null")
+    if "incidents__milestones" in tables.present:
+        conditions.append(
+            f"exists (select 1 from {tables.name('incidents__milestones')} m "
+            "where m._dlt_parent_id = i._dlt_id and m.type = 'started' and m.occurred_at is not null)"
+        )
+    has_start = " or ".join(conditions) or "false"
+    where = f"from {tables.name('incidents')} i where not ({has_start})"
+    (missing,) = tables.one(f"select count(*) {where}")
+    sample = tables.column(f"select i.id {where} order by i.id limit {SAMPLE}") if missing else []
+    return dg.AssetCheckResult(
+        passed=missing == 0, **result,
+        description="every incident has a start time" if not missing
+        else f"{missing} incident(s) have neither a `started` milestone nor `started_at`",
+        metadata={"incidents_without_start": int(missing), "sample_ids": dg.MetadataValue.json(sample)},
+    )
+
+
+def check_services(tables: _Tables) -> dg.AssetCheckResult:
+    result = dict(asset_key=INCIDENTS, check_name=SERVICES_CHECK, severity=dg.AssetCheckSeverity.WARN)
+    if "incidents__services" not in tables.present:
+        return dg.AssetCheckResult(passed=True, **result, description="no incident names a service",
+                                   metadata={"unknown_service_refs": 0})
+    if "services" not in tables.present:
+        return dg.AssetCheckResult(passed=False, **result,
+                                   description="incidents name services but the `services` table is missing",
+                                   metadata={"services_table_exists": False})
+    where = (
+        f"from {tables.name('incidents__services')} s left join {tables.name('services')} c "
+        "on c.id = s.id where c.id is null"
+    )
+    refs, distinct = tables.one(f"select count(*), count(distinct s.id) {where}")
+    sample = tables.column(f"select distinct s.id {where} order by s.id limit {SAMPLE}") if refs else []
+    return dg.AssetCheckResult(
+        passed=refs == 0, **result,
+        description="every incident service is in the catalog" if not refs
+        else f"{distinct} service id(s) named by incidents ({refs} references) are not in `services`",
+        metadata={
+            "unknown_service_refs": int(refs),
+            "unknown_services": int(distinct),
+            "unknown_service_sample": dg.MetadataValue.json(sample),
+        },
+    )
+
+
+@dg.multi_asset_check(
+    name="incident_api_raw_table_checks",
+    specs=RAW_CHECK_SPECS,
+    can_subset=True,
+    pool=DESTINATION_POOL,  # DuckDB: keep readers out of the writer's way
+    description="Primary keys, start times and service references in the raw tables.",
+)
+def raw_table_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+    selected = context.selected_asset_check_keys
+    with make_pipeline().sql_client() as sql:
+        tables = _Tables(sql)
+        for endpoint in ENDPOINTS:
+            if dg.AssetCheckKey(asset_key(endpoint.name), PRIMARY_KEY_CHECK) in selected:
+                yield check_primary_key(context, tables, endpoint)
+        if dg.AssetCheckKey(INCIDENTS, STARTED_CHECK) in selected:
+            yield check_started(tables)
+        if dg.AssetCheckKey(INCIDENTS, SERVICES_CHECK) in selected:
+            yield check_services(tables)
+
+
+# dlt reports each table's columns as `dagster/column_schema`: WARN when they change between loads
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    schema_change_checks = dg.build_column_schema_change_checks(
+        assets=[incident_api_assets], severity=dg.AssetCheckSeverity.WARN
+    )
+
+incident_api_checks = [raw_table_checks, *schema_change_checks]

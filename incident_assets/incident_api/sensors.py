@@ -1,0 +1,176 @@
+"""A cheap poll of the incident API: load incidents only when some changed.
+
+Each tick makes ONE request, `GET /v1/incidents?per_page=1&archived=true&updated_after=<cursor>`,
+and reads `pagination.count`. The cursor (the sensor's own, ISO-8601 UTC with milliseconds) is
+the time of the previous check minus a small overlap for clock skew and in-flight edits. With
+`minimum_interval_seconds=300` the sensor spends one request per 5 minutes of the API's 50
+requests per 10 seconds.
+
+Configuration comes from the same dlt keys as the source (`SOURCES__INCIDENT_API__BASE_URL`,
+`SOURCES__INCIDENT_API__API_TOKEN` or `API_TOKEN`); nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Optional
+from urllib.parse import urlsplit
+
+import dagster as dg
+import dlt
+import requests
+
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
+from incident_assets.incident_api.http import IncidentApiError, check_response, make_session
+from incident_assets.incident_api.source import SIMULATOR_BASE_URL, SOURCE_NAME, iso_utc
+
+INCIDENTS_KEY = dg.AssetKey([SOURCE_NAME, "incidents"])
+NEW_INCIDENT_SENSOR_NAME = "incident_api_new_incidents_sensor"
+INCIDENTS_JOB_NAME = "incident_api_incidents_job"
+# far under the API's 50 requests / 10 s: one request per tick
+MINIMUM_INTERVAL_SECONDS = 300
+CURSOR_OVERLAP = timedelta(seconds=30)
+REQUEST_TIMEOUT_SECONDS = 15.0
+
+# dlt resolves a source argument from these keys, most specific first (see source.py)
+TOKEN_KEYS = (
+    f"sources.{SOURCE_NAME}.{SOURCE_NAME}.api_token",
+    f"sources.{SOURCE_NAME}.api_token",
+    "sources.api_token",
+    "api_token",
+)
+BASE_URL_KEYS = (
+    f"sources.{SOURCE_NAME}.{SOURCE_NAME}.base_url",
+    f"sources.{SOURCE_NAME}.base_url",
+)
+TOKEN_ENV = "SOURCES__INCIDENT_API__API_TOKEN"
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    base_url: str
+    api_token: Optional[str]
+
+
+def api_config() -> ApiConfig:
+    """The base URL and token, resolved from dlt's providers like the source resolves them."""
+    base_url = next((v for k in BASE_URL_KEYS if (v := dlt.config.get(k, str))), None)
+    token = next((v for k in TOKEN_KEYS if (v := dlt.secrets.get(k, str))), None)
+    return ApiConfig(base_url=(base_url or SIMULATOR_BASE_URL).rstrip("/"), api_token=token or None)
+
+
+def configured_secrets() -> list[str]:
+    """Every token the project could be using, to scrub from messages."""
+    found = {os.environ.get(TOKEN_ENV), os.environ.get("API_TOKEN")}
+    try:
+        found.add(api_config().api_token)
+    except Exception:  # a broken config provider must not break error reporting
+        pass
+    return sorted((s for s in found if s and len(s) >= 4), key=len, reverse=True)
+
+
+_TOKEN_PATTERNS = (
+    re.compile(r"(?i)\b(bearer\s+)[^\s'\",]+"),
+    re.compile(r"\bfhb-[A-Za-z0-9._~+/=-]+"),
+)
+
+
+def redact(text: str, secrets: Optional[Iterable[str]] = None) -> str:
+    """`text` without the configured token, anything shaped like a FireHydrant token, or a bearer value."""
+    for secret in configured_secrets() if secrets is None else secrets:
+        text = text.replace(secret, REDACTED)
+    text = _TOKEN_PATTERNS[0].sub(lambda m: m.group(1) + REDACTED, text)
+    return _TOKEN_PATTERNS[1].sub(REDACTED, text)
+
+
+class ChangeCheckError(Exception):
+    """Why a tick could not ask the API, in a sentence safe to show."""
+
+
+def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig] = None) -> int:
+    """ONE request: how many incidents (archived included) changed after `updated_after`."""
+    config = config or api_config()
+    if not config.api_token:
+        raise ChangeCheckError(f"no API token configured: set {TOKEN_ENV} (or API_TOKEN)")
+    endpoint = ENDPOINTS_BY_NAME["incidents"]
+    url = f"{config.base_url}/{endpoint.path}"
+    session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS, limiter=None)
+    try:
+        response = session.get(
+            url,
+            params={**endpoint.params, "per_page": 1, "updated_after": updated_after},
+            headers={"Authorization": f"Bearer {config.api_token}"},
+            hooks={"response": [check_response]},
+        )
+    except IncidentApiError as e:
+        raise ChangeCheckError(redact(str(e), [config.api_token])) from None
+    except requests.RequestException as e:
+        parts = urlsplit(url)
+        what = "timed out" if isinstance(e, requests.Timeout) else f"{type(e).__name__}"
+        raise ChangeCheckError(
+            f"cannot reach the incident API at {parts.scheme}://{parts.netloc} ({what}): "
+            "check SOURCES__INCIDENT_API__BASE_URL"
+        ) from None
+    finally:
+        session.close()
+    body: dict[str, Any] = response.json()
+    count = (body.get("pagination") or {}).get("count")
+    return int(count) if count is not None else len(body["data"])
+
+
+incident_api_incidents_job = dg.define_asset_job(
+    INCIDENTS_JOB_NAME,
+    selection=dg.AssetSelection.assets(INCIDENTS_KEY),
+    description="Loads only the incidents endpoint (what changed since the stored cursor) and runs its checks.",
+)
+
+
+@dg.sensor(
+    name=NEW_INCIDENT_SENSOR_NAME,
+    job=incident_api_incidents_job,
+    minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Asks the incident API (one request per tick) whether incidents changed since the "
+    "last check, and only then loads `incident_api/incidents`. Cursor: time of the last check "
+    f"minus {int(CURSOR_OVERLAP.total_seconds())} s, ISO-8601 UTC.",
+)
+def new_incident_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    checked_at = datetime.now(timezone.utc)
+    next_cursor = iso_utc(checked_at - CURSOR_OVERLAP)
+    tags = {"incident_assets/trigger": NEW_INCIDENT_SENSOR_NAME}
+    if not context.cursor:
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    run_key=f"first-check-{next_cursor}",
+                    asset_selection=[INCIDENTS_KEY],
+                    tags={**tags, "incident_assets/updated_after": "none (first check)"},
+                )
+            ],
+            cursor=next_cursor,
+        )
+    try:
+        changed = count_incidents_changed_since(context.cursor)
+    except ChangeCheckError as e:
+        # the cursor stays: the next tick asks again for the same window
+        return dg.SkipReason(f"could not check the incident API for changes: {e}")
+    if changed == 0:
+        return dg.SensorResult(
+            skip_reason=f"no incident changed since {context.cursor}",
+            cursor=next_cursor,
+        )
+    context.log.info(f"{changed} incident(s) changed since {context.cursor}: loading incidents")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"changed-after-{context.cursor}",
+                asset_selection=[INCIDENTS_KEY],
+                tags={**tags, "incident_assets/updated_after": context.cursor},
+            )
+        ],
+        cursor=next_cursor,
+    )

@@ -1,0 +1,1 @@
+"""Cross-system operations: run-failure reporting, automation, freshness, the all-assets job."""
