@@ -7,14 +7,12 @@ from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.checks import incident_api_checks
 from incident_assets.incident_api.schedules import daily_ingestion_schedule, incident_api_ingestion_job
 from incident_assets.incident_api.sensors import incident_api_incidents_job, new_incident_sensor
-from incident_assets.operations.freshness import apply_freshness_policies
 
-# freshness: the project-wide daily policy (operations/freshness.py)
-defs = apply_freshness_policies(dg.Definitions(
+defs = dg.Definitions(
     assets=[incident_api_assets],
     asset_checks=incident_api_checks,
     jobs=[incident_api_ingestion_job, incident_api_incidents_job],
     schedules=[daily_ingestion_schedule],
     sensors=[new_incident_sensor],
     resources={"dlt": DagsterDltResource()},
-))
+)

@@ -3,8 +3,6 @@ HTML report (both refreshed by their eager automation conditions after ingestion
 
 import dagster as dg
 
-from incident_assets.operations.freshness import apply_freshness_policies
 from incident_assets.reliability.assets import reliability_assets, reliability_html_report
 
-# freshness: the project-wide daily policy (operations/freshness.py)
-defs = apply_freshness_policies(dg.Definitions(assets=[reliability_assets, reliability_html_report]))
+defs = dg.Definitions(assets=[reliability_assets, reliability_html_report])
