@@ -1,11 +1,9 @@
 """One Dagster asset per endpoint: `incident_api/<resource>`, loaded by dlt."""
 
 from typing import Iterator, Optional
-from urllib.parse import urlsplit
 
 import dagster as dg
 import dlt
-import requests
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -13,7 +11,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from incident_assets.destination import loader_file_format, make_pipeline
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
-from incident_assets.incident_api.http import IncidentApiError
+from incident_assets.incident_api.http import IncidentApiError, describe_failure
 from incident_assets.incident_api.source import SOURCE_NAME, build_source, incident_api_source
 from incident_assets.settings import RAW_SCHEMA
 
@@ -77,7 +75,7 @@ def incident_api_assets(
         kwargs = {"loader_file_format": fmt} if (fmt := loader_file_format()) else {}
         events = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
     except (PipelineStepFailed, IncidentApiError) as e:
-        raise dg.Failure(description=explain_failure(e)) from None
+        raise dg.Failure(description=describe_failure(e)) from None
     load_ids = list(pipeline.last_trace.last_load_info.loads_ids)
     drift = type_drift(pipeline)
     for column in drift:
@@ -116,26 +114,3 @@ def type_drift(pipeline: dlt.Pipeline) -> list[str]:
         for name, column in table.get("columns", {}).items()
         if column.get("variant")
     )
-
-
-def explain_failure(error: BaseException) -> str:
-    """One sentence for the user: the deepest cause that says what to fix, never the token."""
-    chain = []
-    cursor: Optional[BaseException] = error
-    while cursor is not None and cursor not in chain:
-        chain.append(cursor)
-        cursor = cursor.__cause__ or cursor.__context__
-    for cause in chain:
-        if isinstance(cause, IncidentApiError):
-            return str(cause)
-    for cause in chain:
-        if isinstance(cause, (requests.ConnectionError, requests.Timeout)):
-            url = cause.request.url if cause.request is not None else ""
-            root = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" if url else "the API"
-            what = "timed out" if isinstance(cause, requests.Timeout) else "refused or unreachable"
-            return (
-                f"cannot reach the incident API at {root} ({what}): "
-                "check SOURCES__INCIDENT_API__BASE_URL"
-            )
-    step = getattr(error, "step", "load")
-    return f"incident API ingestion failed in the {step} step: {type(chain[-1]).__name__}: {chain[-1]}"

@@ -163,3 +163,26 @@ def make_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def describe_failure(error: BaseException) -> str:
+    """One sentence for the user: the deepest cause that says what to fix, never the token."""
+    chain = []
+    cursor: Optional[BaseException] = error
+    while cursor is not None and cursor not in chain:
+        chain.append(cursor)
+        cursor = cursor.__cause__ or cursor.__context__
+    for cause in chain:
+        if isinstance(cause, IncidentApiError):
+            return str(cause)
+    for cause in chain:
+        if isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+            url = cause.request.url if cause.request is not None else ""
+            root = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" if url else "the API"
+            what = "timed out" if isinstance(cause, requests.Timeout) else "refused or unreachable"
+            return (
+                f"cannot reach the incident API at {root} ({what}): "
+                "check SOURCES__INCIDENT_API__BASE_URL"
+            )
+    step = getattr(error, "step", "load")
+    return f"incident API ingestion failed in the {step} step: {type(chain[-1]).__name__}: {chain[-1]}"

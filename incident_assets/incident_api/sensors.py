@@ -17,14 +17,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Optional
-from urllib.parse import urlsplit
 
 import dagster as dg
 import dlt
 import requests
 
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
-from incident_assets.incident_api.http import IncidentApiError, check_response, make_session
+from incident_assets.incident_api.http import (
+    IncidentApiError,
+    check_response,
+    describe_failure,
+    make_session,
+)
 from incident_assets.incident_api.source import SIMULATOR_BASE_URL, SOURCE_NAME, iso_utc
 
 INCIDENTS_KEY = dg.AssetKey([SOURCE_NAME, "incidents"])
@@ -106,15 +110,8 @@ def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig
             headers={"Authorization": f"Bearer {config.api_token}"},
             hooks={"response": [check_response]},
         )
-    except IncidentApiError as e:
-        raise ChangeCheckError(redact(str(e), [config.api_token])) from None
-    except requests.RequestException as e:
-        parts = urlsplit(url)
-        what = "timed out" if isinstance(e, requests.Timeout) else f"{type(e).__name__}"
-        raise ChangeCheckError(
-            f"cannot reach the incident API at {parts.scheme}://{parts.netloc} ({what}): "
-            "check SOURCES__INCIDENT_API__BASE_URL"
-        ) from None
+    except (IncidentApiError, requests.RequestException) as e:
+        raise ChangeCheckError(redact(describe_failure(e), [config.api_token])) from None
     finally:
         session.close()
     body: dict[str, Any] = response.json()
