@@ -12,7 +12,7 @@ order by 1, 2
 """
 
 HEADLINE_SQL = f"""
-select metric, n, p50_seconds / 60, p90_seconds / 60
+select month, metric, n, p50_seconds / 60, p90_seconds / 60
 from {REPORT_SCHEMA}.mttx_monthly
 where dimension = 'all'
   and month = (select max(month) from {REPORT_SCHEMA}.mttx_monthly where n > 0)
@@ -32,8 +32,10 @@ def print_summary() -> None:
             rows = sql.execute_sql(HEADLINE_SQL)
         except Exception:  # reports not built (ingestion-only run)
             return
-        print("\nlatest month, all reportable incidents (minutes):")
+        if not rows:
+            return
+        print(f"\nMTTx in {rows[0][0]:%Y-%m}, all reportable incidents (minutes):")
         print(f"{'metric':<12} {'n':>6} {'p50':>10} {'p90':>10}")
-        for metric, n, p50, p90 in rows:
+        for _, metric, n, p50, p90 in rows:
             fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
             print(f"{metric:<12} {n:>6} {fmt(p50):>10} {fmt(p90):>10}")
