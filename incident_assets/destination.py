@@ -7,17 +7,23 @@ per run: it is cheap, and it picks up configuration changed since import.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Optional
 
 import dlt
+from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.common.destination import Destination
 
+from incident_assets.incident_api.http import IncidentApiError
 from incident_assets.settings import DEFAULT_DUCKDB_PATH, PIPELINE_NAME, RAW_SCHEMA, destination_name
 
 # dlt's default insert-values files cost 3x the time and 19x the memory of parquet on
-# incident data (notes §8); use parquet where the destination loads it natively.
+# incident data (notes §8); use parquet where the destination loads it natively. Elsewhere
+# dlt's default: for postgres that is insert_values (dlt 1.31 loads parquet into postgres
+# only with the optional ADBC driver, which the project does not install).
 LOADER_FILE_FORMAT = {"duckdb": "parquet"}
+USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 def duckdb_path() -> Path:
@@ -47,3 +53,55 @@ def make_pipeline(pipelines_dir: Optional[str] = None) -> dlt.Pipeline:
 
 def loader_file_format() -> Optional[str]:
     return LOADER_FILE_FORMAT.get(destination_name())
+
+
+class DestinationConfigError(IncidentApiError):
+    """The destination cannot be used as configured; the message names the key, never a secret.
+
+    (An IncidentApiError so that the assets' existing handler shows the message as is.)
+    """
+
+
+def credentials_key(name: str) -> str:
+    return f"DESTINATION__{name.upper()}__CREDENTIALS"
+
+
+def _scrub(text: str, secret: Optional[str]) -> str:
+    text = USERINFO.sub(r"\1***@", text)
+    if secret:
+        text = text.replace(secret, "***")
+    return " ".join(text.split())
+
+
+def check_destination(pipeline: dlt.Pipeline) -> None:
+    """Opens one connection to the pipeline's destination, before any work is done.
+
+    Turns missing credentials, a refused login or an unreachable server into one
+    `DestinationConfigError` naming `DESTINATION__<NAME>__CREDENTIALS` (and the host).
+    The local DuckDB file needs no check.
+    """
+    destination = pipeline.destination
+    if destination is None or destination.destination_type.endswith(".duckdb"):
+        return
+    name = destination.destination_name
+    key = credentials_key(name)
+    try:
+        client = pipeline.sql_client()
+    except ConfigurationException:
+        example = " (e.g. postgresql://user:password@host:5432/database)" if name == "postgres" else ""
+        raise DestinationConfigError(
+            f"the {name} destination has no usable credentials: set {key}{example}"
+        ) from None
+    except Exception:  # not a SQL destination (filesystem, ...): nothing to check here
+        return
+    credentials = getattr(client, "credentials", None)
+    host, port = getattr(credentials, "host", None), getattr(credentials, "port", None)
+    where = f" at {host}:{port}" if host and port else f" at {host}" if host else ""
+    try:
+        with client:
+            client.execute_sql("select 1")
+    except Exception as e:
+        reason = _scrub(str(e), getattr(credentials, "password", None)) or type(e).__name__
+        raise DestinationConfigError(
+            f"cannot connect to the {name} destination{where}: {reason} (check {key})"
+        ) from None

@@ -186,32 +186,35 @@ def load(pipeline: dlt.Pipeline, data: dict[str, list[dict[str, Any]]]) -> None:
     pipeline.run(resources)
 
 
-POSTGRES_URL_ENV = "RELIABILITY_TEST_POSTGRES_URL"  # e.g. postgresql://user:pw@127.0.0.1:5432/db
+POSTGRES_URL_ENV = "INCIDENT_ASSETS_TEST_POSTGRES_URL"  # e.g. postgresql://user:pw@127.0.0.1:5432/db
 
 
 class TestDestination:
     """One engine for the reliability tests; engine specifics live only here.
 
-    `duckdb`: a fresh file per instance. `postgres`: the database at the URL in
-    `POSTGRES_URL_ENV` (conftest clears DESTINATION__* variables), with the project's schemas
-    dropped first.
+    `duckdb`: a fresh file per instance. `postgres`: the database at `postgres_url` (the
+    tests pass a database of their own, see conftest's `postgres_url`), else at the URL in
+    `POSTGRES_URL_ENV`, with the project's schemas dropped first.
     """
 
     __test__ = False
 
-    def __init__(self, engine: str, workdir: Path) -> None:
+    def __init__(self, engine: str, workdir: Path, postgres_url: Optional[str] = None) -> None:
         self.engine, self.workdir = engine, workdir
+        self.postgres_url = postgres_url or (os.environ.get(POSTGRES_URL_ENV) if engine == "postgres" else None)
         workdir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("DLT_DATA_DIR", str(workdir / "dlt"))
         if engine == "duckdb":
             self.duckdb_path = workdir / "incidents.duckdb"
         elif engine != "postgres":
             raise ValueError(engine)
+        elif not self.postgres_url:
+            raise ValueError(f"engine postgres needs a database URL (postgres_url or {POSTGRES_URL_ENV})")
 
     def dlt_destination(self) -> Any:
         if self.engine == "duckdb":
             return dlt.destinations.duckdb(credentials=str(self.duckdb_path))
-        return dlt.destinations.postgres(credentials=os.environ[POSTGRES_URL_ENV])
+        return dlt.destinations.postgres(credentials=self.postgres_url)
 
     def env(self) -> dict[str, str]:
         """Environment making `make_pipeline()` (the assets) point at this destination."""
@@ -219,7 +222,7 @@ class TestDestination:
         if self.engine == "duckdb":
             env["DESTINATION__DUCKDB__CREDENTIALS"] = str(self.duckdb_path)
         else:
-            env["DESTINATION__POSTGRES__CREDENTIALS"] = os.environ[POSTGRES_URL_ENV]
+            env["DESTINATION__POSTGRES__CREDENTIALS"] = self.postgres_url
         return env
 
     def pipeline(self) -> dlt.Pipeline:
@@ -238,8 +241,9 @@ class TestDestination:
 
 
 def loaded_destination(engine: str, workdir: Path,
-                       data: dict[str, list[dict[str, Any]]] = GOLDEN) -> TestDestination:
-    dest = TestDestination(engine, workdir)
+                       data: dict[str, list[dict[str, Any]]] = GOLDEN,
+                       postgres_url: Optional[str] = None) -> TestDestination:
+    dest = TestDestination(engine, workdir, postgres_url)
     dest.reset()
     load(dest.pipeline(), data)
     return dest

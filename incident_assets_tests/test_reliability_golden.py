@@ -7,11 +7,13 @@ incident's durations). Engine specifics live in the `destination` fixture only.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Iterator
 
 import pytest
 from pytest import approx
 
 from incident_assets.reliability.runner import ReportParams, run_reports
+from incident_assets_tests import postgres
 from incident_assets_tests.reliability_inputs import AS_OF, GOLDEN, TestDestination, incident, loaded_destination, ms
 
 
@@ -24,11 +26,21 @@ def build(dest: TestDestination, **params) -> dict[str, int]:
         return {r.name: r.row_count for r in run_reports(sql, ReportParams(**{"as_of": AS_OF, **params}))}
 
 
-@pytest.fixture(scope="module", params=["duckdb"])
-def destination(request, tmp_path_factory) -> TestDestination:
-    dest = loaded_destination(request.param, tmp_path_factory.mktemp(f"golden_{request.param}"))
-    build(dest)
-    return dest
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def destination(request, tmp_path_factory) -> Iterator[TestDestination]:
+    """The same inputs and expected values on each engine; postgres: a database of its own."""
+    url = None
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        url = postgres.create_database(server)
+    try:
+        dest = loaded_destination(request.param, tmp_path_factory.mktemp(f"golden_{request.param}"),
+                                  postgres_url=url)
+        build(dest)
+        yield dest
+    finally:
+        if url:
+            postgres.drop_database(server, url)
 
 
 def one(dest: TestDestination, sql: str) -> tuple:

@@ -28,11 +28,10 @@ OPENAPI = PROJECT_ROOT / "docs" / "firehydrant-openapi.yaml"
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
+@pytest.fixture
+def sim(shared_simulator: Simulator) -> Simulator:
     """Read-only: tests using it never mutate it."""
-    with Simulator(incidents=300, seed=7) as s:
-        yield s
+    return shared_simulator
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from incident_assets.destination import loader_file_format, make_pipeline
+from incident_assets.destination import check_destination, loader_file_format, make_pipeline
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
 from incident_assets.incident_api.http import IncidentApiError, describe_failure
 from incident_assets.incident_api.source import SOURCE_NAME, build_source, incident_api_source
@@ -72,6 +72,7 @@ def incident_api_assets(
             updated_before=config.updated_before,
         )
         pipeline = make_pipeline()
+        check_destination(pipeline)  # missing/wrong credentials: one clear message, before any request
         kwargs = {"loader_file_format": fmt} if (fmt := loader_file_format()) else {}
         events = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
     except (PipelineStepFailed, IncidentApiError) as e:
