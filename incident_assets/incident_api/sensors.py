@@ -19,7 +19,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Optional
 
 import dagster as dg
-import dlt
+from dlt.common.configuration.inject import with_config
+from dlt.common.typing import TSecretStrValue
 import requests
 
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
@@ -39,17 +40,6 @@ MINIMUM_INTERVAL_SECONDS = 300
 CURSOR_OVERLAP = timedelta(seconds=30)
 REQUEST_TIMEOUT_SECONDS = 15.0
 
-# dlt resolves a source argument from these keys, most specific first (see source.py)
-TOKEN_KEYS = (
-    f"sources.{SOURCE_NAME}.{SOURCE_NAME}.api_token",
-    f"sources.{SOURCE_NAME}.api_token",
-    "sources.api_token",
-    "api_token",
-)
-BASE_URL_KEYS = (
-    f"sources.{SOURCE_NAME}.{SOURCE_NAME}.base_url",
-    f"sources.{SOURCE_NAME}.base_url",
-)
 TOKEN_ENV = "SOURCES__INCIDENT_API__API_TOKEN"
 REDACTED = "[redacted]"
 
@@ -60,11 +50,15 @@ class ApiConfig:
     api_token: Optional[str]
 
 
+@with_config(sections=("sources", SOURCE_NAME, SOURCE_NAME))
+def _resolved(base_url: str = SIMULATOR_BASE_URL, api_token: Optional[TSecretStrValue] = None) -> ApiConfig:
+    # the same sections as the source's arguments, so dlt resolves the same keys the same way
+    return ApiConfig(base_url=base_url.rstrip("/"), api_token=api_token or None)
+
+
 def api_config() -> ApiConfig:
-    """The base URL and token, resolved from dlt's providers like the source resolves them."""
-    base_url = next((v for k in BASE_URL_KEYS if (v := dlt.config.get(k, str))), None)
-    token = next((v for k in TOKEN_KEYS if (v := dlt.secrets.get(k, str))), None)
-    return ApiConfig(base_url=(base_url or SIMULATOR_BASE_URL).rstrip("/"), api_token=token or None)
+    """The base URL and token, resolved by dlt exactly as for the source."""
+    return _resolved()
 
 
 def configured_secrets() -> list[str]:
