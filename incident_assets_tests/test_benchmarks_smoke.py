@@ -1,0 +1,70 @@
+"""`make bench --quick` end to end at tiny sizes: structure of the results, and the baseline
+and the project loading the same rows. No timing assertions: timings belong to `make bench`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import main
+from benchmarks.table import COLUMNS
+
+INCIDENT_TABLES = ("incidents", "incidents__milestones", "incidents__services", "incidents__environments",
+                   "incidents__functionalities", "incidents__impacts", "incidents__role_assignments",
+                   "incidents__team_assignments", "incidents__tag_list")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    out = tmp_path_factory.mktemp("bench")
+    # every endpoint: change_events is only left out by default for its growth at real sizes
+    assert main(["--quick", "--exclude", "", "--results-dir", str(out), "--output", "smoke"]) == 0
+    return json.loads((out / "smoke.json").read_text()), (out / "smoke.md").read_text()
+
+
+def test_every_scenario_reports_a_row(results: tuple[dict, str]) -> None:
+    data, _ = results
+    kinds = [r["kind"] for r in data["rows"]]
+    assert kinds == ["ingest", "rss", "incremental", "incremental", "reports", "defs"]
+    for row in data["rows"]:
+        assert row["scenario"] and row["target"]
+        assert row["project_rss_mb"] > 0
+        if row["kind"] != "rss":
+            assert row["project_s"] > 0
+        assert row["met"] in (True, False, None)
+    assert set(data["machine"]) == {"arch", "nproc", "memory_gb", "python", "date"}
+
+
+def test_markdown_has_the_table_and_the_machine(results: tuple[dict, str]) -> None:
+    _, md = results
+    assert "| " + " | ".join(COLUMNS) + " |" in md
+    assert "Machine:" in md and "CPUs" in md and "Python" in md
+
+
+def test_baseline_and_project_load_the_same_rows(results: tuple[dict, str]) -> None:
+    data, _ = results
+    (ingest,) = [r for r in data["rows"] if r["kind"] == "ingest"]
+    baseline, project = ingest["row_counts"]["baseline"], ingest["row_counts"]["project"]
+    for table in INCIDENT_TABLES:
+        assert baseline[table] > 0, table
+        assert baseline[table] == project[table], table
+    assert baseline["incidents"] == ingest["size"]
+    assert "change_events__environments__active_incidents" in baseline
+    assert baseline == project  # the catalogs, change events and their child tables too
+    assert all(ingest["rows_match"].values())
+
+
+def test_incremental_loads_only_the_changed_incidents(results: tuple[dict, str]) -> None:
+    data, _ = results
+    unchanged, changed = [r for r in data["rows"] if r["kind"] == "incremental"]
+    assert unchanged["incidents_loaded"] in ([0], [None])  # dlt reports no row count for an empty table
+    assert changed["incidents_loaded"] == changed["incidents_changed"]
+
+
+def test_reports_ran_over_the_generated_incidents(results: tuple[dict, str]) -> None:
+    data, _ = results
+    (reports,) = [r for r in data["rows"] if r["kind"] == "reports"]
+    assert reports["generated_rows"]["incidents"] == reports["size"]
+    assert reports["report_rows"]["incident_facts"] == reports["size"]
