@@ -12,7 +12,7 @@ from typing import Iterator, Optional
 
 import dagster as dg
 
-from incident_assets.destination import make_pipeline
+from incident_assets.destination import DestinationConfigError, check_destination, make_pipeline
 from incident_assets.incident_api.assets import DESTINATION_POOL
 from incident_assets.reliability import previews
 from incident_assets.reliability.html_report import CHARTED_TABLES, write_html_report
@@ -112,7 +112,12 @@ def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityCon
     params = report_params(config, context)
     selected = [k.path[-1] for k in context.selected_asset_keys]
     context.log.info(f"reliability tables as of {params.as_of.isoformat()}: {', '.join(selected)}")
-    with make_pipeline().sql_client() as sql:
+    pipeline = make_pipeline()
+    try:
+        check_destination(pipeline)  # bad credentials: one sentence naming the key
+    except DestinationConfigError as e:
+        raise dg.Failure(description=str(e)) from None
+    with pipeline.sql_client() as sql:
         for result in run_reports(sql, params, selected):
             yield dg.MaterializeResult(
                 asset_key=table_key(result.name),
