@@ -52,7 +52,11 @@ class Tables:
         return {t: pa.concat_tables(c, promote_options="permissive") for t, c in self.chunks.items()}
 
 
-def flatten(tables: Tables, table: str, record: dict[str, Any], json_columns: set[str],
+def json_names(columns: dict[str, dict[str, Any]]) -> set[str]:
+    return {n for n, c in columns.items() if c["data_type"] == "json"}
+
+
+def flatten(tables: Tables, table: str, record: dict[str, Any], json_columns: dict[str, set[str]],
             parent_id: str | None = None, list_idx: int | None = None) -> None:
     row: dict[str, Any] = {}
     row_id = uuid.uuid4().hex
@@ -63,7 +67,7 @@ def flatten(tables: Tables, table: str, record: dict[str, Any], json_columns: se
             name = f"{prefix}{key}"
             if v is None:
                 continue
-            if name in json_columns:
+            if name in json_columns.get(table, ()):
                 row[name] = json.dumps(v)
             elif isinstance(v, dict):
                 walk(f"{name}__", v)
@@ -81,7 +85,7 @@ def flatten(tables: Tables, table: str, record: dict[str, Any], json_columns: se
         child = f"{table}__{name}"
         for i, item in enumerate(items):
             if isinstance(item, dict):
-                flatten(tables, child, item, set(), row_id, i)
+                flatten(tables, child, item, json_columns, row_id, i)
             elif item is not None:
                 tables.add(child, {"value": item, "_dlt_id": uuid.uuid4().hex,
                                    "_dlt_parent_id": row_id, "_dlt_list_idx": i})
@@ -102,7 +106,9 @@ def load(base_url: str, db_path: str, exclude: frozenset[str] = frozenset()) -> 
     session.headers["Authorization"] = f"Bearer {DEFAULT_TOKEN}"
     tables = Tables()
     for endpoint in (e for e in ENDPOINTS if e.name not in exclude):
-        json_columns = {n for n, c in endpoint.columns.items() if c["data_type"] == "json"}
+        json_columns = {endpoint.name: json_names(endpoint.columns)} | {
+            "__".join((endpoint.name, *path)): json_names(cols) for path, cols in endpoint.nested.items()
+        }
         for data in pages(session, f"{base_url.rstrip('/')}/{endpoint.path}", dict(endpoint.params)):
             for record in data:
                 flatten(tables, endpoint.name, record, json_columns)

@@ -38,7 +38,13 @@ def make_destination(name: Optional[str] = None) -> Any:
     if name == "duckdb":
         path = duckdb_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(credentials=str(path), replace_strategy="insert-from-staging")
+        return dlt.destinations.duckdb(
+            credentials=str(path),
+            replace_strategy="insert-from-staging",
+            # one load job at a time: DuckDB parallelizes each statement itself, and dlt's
+            # 20 concurrent jobs only added memory (50,000 incidents: peak 841 -> 524 MB)
+            max_parallel_load_jobs=1,
+        )
     return Destination.from_reference(name, replace_strategy="insert-from-staging")
 
 

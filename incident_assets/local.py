@@ -13,7 +13,13 @@ import shutil
 import subprocess
 import sys
 
-from incident_assets.settings import AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, PROJECT_ROOT
+from incident_assets.settings import (
+    API_TOKEN_ENV,
+    AS_OF_ENV,
+    BASE_URL_ENV,
+    DEFAULT_HTML_REPORT_PATH,
+    PROJECT_ROOT,
+)
 from incident_assets.simulator import DEFAULT_TOKEN, Simulator
 from incident_assets.simulator.common import ANCHOR_MS, iso
 from incident_assets.summary import print_summary
@@ -24,8 +30,8 @@ DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 def simulator_env(sim: Simulator) -> dict[str, str]:
     return {
         **os.environ,
-        "SOURCES__INCIDENT_API__BASE_URL": sim.base_url,
-        "SOURCES__INCIDENT_API__API_TOKEN": DEFAULT_TOKEN,
+        BASE_URL_ENV: sim.base_url,
+        API_TOKEN_ENV: DEFAULT_TOKEN,
         # the simulator's data ends at its anchor: report as of then, not as of today
         AS_OF_ENV: os.environ.get(AS_OF_ENV) or iso(ANCHOR_MS),
     }

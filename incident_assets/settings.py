@@ -19,6 +19,9 @@ RAW_SCHEMA = "incident_api"  # dlt dataset holding one table per endpoint
 REPORT_SCHEMA = "reliability"
 
 DESTINATION_ENV = "INCIDENT_ASSETS_DESTINATION"
+# dlt's keys for the source's config (section `sources.incident_api`), named in error messages
+API_TOKEN_ENV = "SOURCES__INCIDENT_API__API_TOKEN"
+BASE_URL_ENV = "SOURCES__INCIDENT_API__BASE_URL"
 AS_OF_ENV = "INCIDENT_ASSETS_AS_OF"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from incident_assets.destination import make_pipeline
 from incident_assets.incident_api.endpoints import ENDPOINTS
 from incident_assets_tests.ingestion import (
     failure_message,
@@ -70,6 +71,54 @@ def test_second_run_merges_and_picks_up_changes(project, duckdb_path):
         f"on m._dlt_parent_id = i._dlt_id where i.id = '{open_incident['id']}' and m.type = 'resolved'",
     )
     assert resolved == [(1,)]
+
+
+def child_ids(db, table: str, incident_id: str) -> list[str]:
+    return [r[0] for r in query(
+        db,
+        f"select c.id from incident_api.incidents i join incident_api.{table} c "
+        f"on c._dlt_parent_id = i._dlt_id where i.id = '{incident_id}' order by c._dlt_list_idx",
+    )]
+
+
+def test_a_changed_incident_replaces_its_child_rows_even_when_a_list_empties(project, duckdb_path):
+    sim = project
+    ingest()
+    emptied, moved = [i for i in sim.records("incidents") if i["services"] and i["milestones"]][:2]
+    sim.set_fields("incidents", emptied["id"], services=[], milestones=[])
+    sim.set_fields("incidents", moved["id"], services=emptied["services"])
+    ingest()
+
+    assert child_ids(duckdb_path, "incidents__services", emptied["id"]) == []
+    assert child_ids(duckdb_path, "incidents__milestones", emptied["id"]) == []
+    assert child_ids(duckdb_path, "incidents__services", moved["id"]) == [s["id"] for s in emptied["services"]]
+    assert child_ids(duckdb_path, "incidents__milestones", moved["id"]) == [m["id"] for m in moved["milestones"]]
+    incidents = sim.records("incidents")
+    for table, field in (("incidents__services", "services"), ("incidents__milestones", "milestones")):
+        assert query(duckdb_path, f"select count(*) from incident_api.{table}") == [
+            (sum(len(i[field]) for i in incidents),)
+        ]
+        # the tombstones that cleared the emptied lists delete rows, they never land
+        assert query(duckdb_path, f"select count(*) from incident_api.{table} where _dlt_deleted") == [(0,)]
+
+
+def test_an_older_nested_layout_is_named_and_drop_and_reload_rebuilds_it(project, duckdb_path):
+    # what loads before the Arrow path left behind: incident lists as dlt *nested* tables
+    make_pipeline().run(
+        [{"id": "old-1", "milestones": [{"id": "m-1", "type": "started"}]}],
+        table_name="incidents", write_disposition="merge", primary_key="id",
+        loader_file_format="parquet",
+    )
+    message = failure_message(ingest(selection=["incident_api/incidents"], raise_on_error=False))
+    assert message.startswith("`incidents__milestones` in this destination is a dlt nested table")
+    assert "drop_and_reload: true" in message
+    assert query(duckdb_path, "select id from incident_api.incidents") == [("old-1",)]
+
+    ingest(selection=["incident_api/incidents"], run_config={"drop_and_reload": True})
+    assert row_counts(duckdb_path) == {"incidents": project.count("incidents")}
+    assert query(duckdb_path, "select count(*) from incident_api.incidents__milestones") == [
+        (sum(len(i["milestones"]) for i in project.records("incidents")),)
+    ]
 
 
 def test_selecting_one_asset_loads_only_its_table(project, duckdb_path):

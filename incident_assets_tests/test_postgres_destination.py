@@ -42,3 +42,19 @@ def test_duckdb_needs_no_check(monkeypatch, tmp_path):
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(tmp_path / "x.duckdb"))
     check_destination(make_pipeline(pipelines_dir=str(tmp_path)))
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_report_assets_fail_with_the_same_sentence_before_any_sql(monkeypatch, tmp_path):
+    import dagster as dg
+
+    from incident_assets.reliability.assets import reliability_assets
+
+    monkeypatch.setenv("INCIDENT_ASSETS_DESTINATION", "postgres")
+    monkeypatch.setenv(KEY, "postgresql://loader:s3cret-pw@127.0.0.1:1/incidents")
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path))
+    result = dg.materialize([reliability_assets], raise_on_error=False)
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    message = failure.step_failure_data.error.message
+    assert "cannot connect to the postgres destination at 127.0.0.1:1" in message
+    assert KEY in message and "s3cret-pw" not in message

@@ -1,5 +1,6 @@
 """One Dagster asset per endpoint: `incident_api/<resource>`, loaded by dlt."""
 
+import re
 from typing import Iterator, Optional
 
 import dagster as dg
@@ -16,6 +17,7 @@ from incident_assets.incident_api.source import SOURCE_NAME, build_source, incid
 from incident_assets.settings import RAW_SCHEMA
 
 GROUP = "incident_api"
+VARIANT_NAME = re.compile(r".+__v_(text|bigint|double|bool|json|timestamp)")
 OWNERS = ["team:sre-platform"]
 # every writer of the destination shares this pool; limit it to 1 for DuckDB (one writer)
 DESTINATION_POOL = "incident_assets_destination"
@@ -30,6 +32,9 @@ class IngestionConfig(dg.Config):
     """Backfill: start of a window (ISO-8601). With a window the stored cursors do not move."""
     updated_before: Optional[str] = None
     """Backfill: end of the window (ISO-8601)."""
+    drop_and_reload: bool = False
+    """Drop the selected endpoints' tables and cursors, then load them from scratch
+    (dlt's `refresh="drop_resources"`): for a destination whose layout has changed."""
 
 
 class IncidentApiTranslator(DagsterDltTranslator):
@@ -74,6 +79,8 @@ def incident_api_assets(
         pipeline = make_pipeline()
         check_destination(pipeline)  # missing/wrong credentials: one clear message, before any request
         kwargs = {"loader_file_format": fmt} if (fmt := loader_file_format()) else {}
+        if config.drop_and_reload:
+            kwargs["refresh"] = "drop_resources"
         events = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
     except (PipelineStepFailed, IncidentApiError) as e:
         raise dg.Failure(description=describe_failure(e)) from None
@@ -106,12 +113,14 @@ def incident_api_assets(
 
 def type_drift(pipeline: dlt.Pipeline) -> list[str]:
     """`table.column` of every variant column: a field whose values changed type (dlt's
-    schema evolution stores them beside the original column, e.g. `number__v_text`)."""
+    schema evolution stores them beside the original column, e.g. `number__v_text`).
+
+    dlt's normalizer flags them `variant`; the Arrow path (columnar.py) names them alike."""
     # read the raw table dicts: dagster-dlt strips `name`/`data_type` off the live schema
     # while emitting metadata (notes §3 #1), which confuses dlt's own table helpers
     return sorted(
         f"{table_name}.{name}"
         for table_name, table in pipeline.default_schema.tables.items()
         for name, column in table.get("columns", {}).items()
-        if column.get("variant")
+        if column.get("variant") or VARIANT_NAME.fullmatch(name)
     )

@@ -9,6 +9,8 @@ beyond dlt's defaults:
   a silently empty table.
 - `RateLimiter` + `make_session`: a client-side throttle under the API's 50 requests / 10 s,
   inside dlt's retrying session so that retries are throttled too.
+- `ParsedOnceResponse` and `read_ahead`: speed (each page parsed once; the next page fetched
+  while this one is processed).
 """
 
 from __future__ import annotations
@@ -16,14 +18,19 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from typing import Any, Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator, Optional, TypeVar
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
+from incident_assets.settings import API_TOKEN_ENV, BASE_URL_ENV
+
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+T = TypeVar("T")
 
 
 class IncidentApiError(Exception):
@@ -52,9 +59,9 @@ def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> re
     if response.status_code >= 400:
         hint = ""
         if response.status_code == 401:
-            hint = " (check the API token: SOURCES__INCIDENT_API__API_TOKEN)"
+            hint = f" (check the API token: {API_TOKEN_ENV})"
         elif response.status_code == 404:
-            hint = " (check SOURCES__INCIDENT_API__BASE_URL, which must end in /v1)"
+            hint = f" (check {BASE_URL_ENV}, which must end in /v1)"
         raise IncidentApiHTTPError(
             f"incident API answered HTTP {response.status_code} {response.reason} "
             f"for GET {endpoint}{hint}",
@@ -72,7 +79,7 @@ def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> re
     if not isinstance(body, dict) or "data" not in body:
         raise IncidentApiError(
             f"incident API endpoint {endpoint} answered JSON without a `data` field "
-            f"(is SOURCES__INCIDENT_API__BASE_URL the API's /v1 root?)"
+            f"(is {BASE_URL_ENV} the API's /v1 root?)"
         )
     if not isinstance(body["data"], list):
         raise IncidentApiError(
@@ -100,6 +107,16 @@ class PageCursorPaginator(JSONResponseCursorPaginator):
             )
 
 
+def read_ahead(pages: Iterator[T]) -> Iterator[T]:
+    """`pages`, with the next one fetched in a thread while the caller works on this one, so
+    waiting for the server overlaps turning a page into rows. Errors surface in order."""
+    with ThreadPoolExecutor(1, thread_name_prefix="incident-api-read-ahead") as pool:
+        upcoming = pool.submit(next, pages, None)
+        while (page := upcoming.result()) is not None:
+            upcoming = pool.submit(next, pages, None)
+            yield page
+
+
 class RateLimiter:
     """Allows at most `requests` sends in any sliding window of `seconds` (thread-safe)."""
 
@@ -125,6 +142,22 @@ class RateLimiter:
             time.sleep(delay)
 
 
+class ParsedOnceResponse(requests.Response):
+    """A response whose JSON body is parsed once, with orjson.
+
+    The response check, dlt's data selector and both paginator steps each call `.json()`:
+    four parses of every page with requests' parser were 11 s of a 29 s extraction
+    (25,000 incidents, cProfile).
+    """
+
+    _body: Any = None
+
+    def json(self, **kwargs: Any) -> Any:
+        if self._body is None:
+            self._body = orjson.loads(self.content)  # JSONDecodeError is a ValueError
+        return self._body
+
+
 class _ThrottledAdapter(requests.adapters.HTTPAdapter):
     def __init__(self, limiter: Optional[RateLimiter], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -134,6 +167,11 @@ class _ThrottledAdapter(requests.adapters.HTTPAdapter):
         if self.limiter is not None:
             self.limiter.wait()
         return super().send(request, **kwargs)
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        response = super().build_response(req, resp)
+        response.__class__ = ParsedOnceResponse
+        return response
 
 
 def make_session(
@@ -182,7 +220,7 @@ def describe_failure(error: BaseException) -> str:
             what = "timed out" if isinstance(cause, requests.Timeout) else "refused or unreachable"
             return (
                 f"cannot reach the incident API at {root} ({what}): "
-                "check SOURCES__INCIDENT_API__BASE_URL"
+                f"check {BASE_URL_ENV}"
             )
     step = getattr(error, "step", "load")
     return f"incident API ingestion failed in the {step} step: {type(chain[-1]).__name__}: {chain[-1]}"

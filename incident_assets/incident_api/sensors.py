@@ -31,6 +31,7 @@ from incident_assets.incident_api.http import (
     make_session,
 )
 from incident_assets.incident_api.source import SIMULATOR_BASE_URL, SOURCE_NAME, iso_utc
+from incident_assets.settings import API_TOKEN_ENV
 
 INCIDENTS_KEY = dg.AssetKey([SOURCE_NAME, "incidents"])
 NEW_INCIDENT_SENSOR_NAME = "incident_api_new_incidents_sensor"
@@ -40,7 +41,6 @@ MINIMUM_INTERVAL_SECONDS = 300
 CURSOR_OVERLAP = timedelta(seconds=30)
 REQUEST_TIMEOUT_SECONDS = 15.0
 
-TOKEN_ENV = "SOURCES__INCIDENT_API__API_TOKEN"
 REDACTED = "[redacted]"
 
 
@@ -63,7 +63,7 @@ def api_config() -> ApiConfig:
 
 def configured_secrets() -> list[str]:
     """Every token the project could be using, to scrub from messages."""
-    found = {os.environ.get(TOKEN_ENV), os.environ.get("API_TOKEN")}
+    found = {os.environ.get(API_TOKEN_ENV), os.environ.get("API_TOKEN")}
     try:
         found.add(api_config().api_token)
     except Exception:  # a broken config provider must not break error reporting
@@ -93,7 +93,7 @@ def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig
     """ONE request: how many incidents (archived included) changed after `updated_after`."""
     config = config or api_config()
     if not config.api_token:
-        raise ChangeCheckError(f"no API token configured: set {TOKEN_ENV} (or API_TOKEN)")
+        raise ChangeCheckError(f"no API token configured: set {API_TOKEN_ENV} (or API_TOKEN)")
     endpoint = ENDPOINTS_BY_NAME["incidents"]
     url = f"{config.base_url}/{endpoint.path}"
     session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS, limiter=None)

@@ -18,6 +18,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.rest_api import rest_api_resources
 
+from incident_assets.incident_api.columnar import IncidentTables
 from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
     IncidentApiError,
@@ -25,7 +26,9 @@ from incident_assets.incident_api.http import (
     RateLimiter,
     check_response,
     make_session,
+    read_ahead,
 )
+from incident_assets.settings import API_TOKEN_ENV
 
 SOURCE_NAME = "incident_api"
 # `make demo` / `make dev` start the bundled simulator here
@@ -151,10 +154,16 @@ def _updated_after_resource(
     The cursor is the start of the last successful extraction minus `overlap` (clock skew,
     in-flight edits). It lives in dlt's resource state, which is committed with the load and
     restored from the destination, so a fresh machine continues where the last run ended.
-    """
 
-    @dlt.resource(write_disposition="merge", **resource_hints(endpoint))
-    def updated_after_resource() -> Iterator[list[dict[str, Any]]]:
+    Pages become Arrow tables here (`columnar.py`), not in dlt's row-by-row normalizer.
+    """
+    tables = IncidentTables(endpoint)
+    # child tables are declared by `tables`, as tables of their own, not as dlt nested hints
+    hints = {k: v for k, v in resource_hints(endpoint).items() if k != "nested_hints"}
+
+    @dlt.resource(write_disposition="merge", **hints)
+    def updated_after_resource() -> Iterator[Any]:
+        tables.known_children(resource)
         state = dlt.current.resource_state()
         extraction_started = datetime.now(timezone.utc)
         params: dict[str, Any] = {**endpoint.params, "per_page": per_page}
@@ -164,11 +173,17 @@ def _updated_after_resource(
             )
         elif not window.full_refresh and state.get("updated_after"):
             params["updated_after"] = state["updated_after"]
-        yield from client.paginate(endpoint.path, params=params, hooks={"response": [check_response]})
+        pages = read_ahead(
+            client.paginate(endpoint.path, params=params, hooks={"response": [check_response]})
+        )
+        yield from tables.batches(pages, resource)
         if not window.bounded:
             state["updated_after"] = iso_utc(extraction_started - overlap)
 
-    return updated_after_resource()
+    resource = updated_after_resource()
+    for table in sorted(tables.children):
+        tables.apply_child_hints(resource, table)
+    return resource
 
 
 def build_source(**overrides: Any) -> dlt.sources.DltSource:
@@ -178,7 +193,7 @@ def build_source(**overrides: Any) -> dlt.sources.DltSource:
     except ConfigFieldMissingException as e:
         if "api_token" in e.fields:
             raise IncidentApiConfigError(
-                "no API token configured: set SOURCES__INCIDENT_API__API_TOKEN "
+                f"no API token configured: set {API_TOKEN_ENV} "
                 "(or API_TOKEN, or api_token in .dlt/secrets.toml)"
             ) from None
         raise IncidentApiConfigError(

@@ -32,14 +32,16 @@ service_incidents as (
     where d.dimension = 'service'
 ),
 environments_seen as (
-    select si.service_id,
+    -- straight from the bridge: every incident in it is in incident_facts, whose columns are not needed here
+    select ds.dimension_id as service_id,
         string_agg(distinct coalesce(env.name, de.dimension_name), ', ' order by coalesce(env.name, de.dimension_name)) as environments_seen
-    from service_incidents as si
+    from {{report.incident_dimensions}} as ds
     join {{report.incident_dimensions}} as de
-        on de.incident_id = si.incident_id and de.dimension = 'environment'
+        on de.incident_id = ds.incident_id and de.dimension = 'environment'
     left join (select id, min(name) as name from {{raw.environments}} group by id) as env
         on env.id = de.dimension_id
-    group by si.service_id
+    where ds.dimension = 'service'
+    group by ds.dimension_id
 ),
 recent as (
     select si.service_id,

@@ -38,19 +38,12 @@ scoped_followed as (
     select month, service_id, change_id, incident_id, impact_seconds from followed
     union all select distinct month, 'all', change_id, incident_id, impact_seconds from followed
 ),
-scoped_incidents as (
-    select month, service_id, incident_id from incidents
-    union all select distinct month, 'all', incident_id from incidents
-),
-cells as (
-    select month, service_id from scoped_changes
-    union select month, service_id from scoped_incidents
-),
 names as (
     select id, min(name) as name from (
         select id, name from {{raw.services}}
         union all select service_id, service_name from changes
-        union all select service_id, service_name from incidents
+        -- pre-aggregated: the incidents are many, their services few
+        union all select service_id, min(service_name) from incidents group by service_id
     ) as n group by id
 ),
 failure_incidents as (
@@ -64,14 +57,22 @@ failed_counts as (
     select month, service_id, count(distinct change_id) as n_failed_changes
     from scoped_followed group by month, service_id
 ),
+-- counted straight from the incidents (not from a per-scope copy of them)
 incident_counts as (
     select month, service_id, count(distinct incident_id) as n_incidents
-    from scoped_incidents group by month, service_id
+    from incidents group by month, service_id
+    union all
+    select month, 'all', count(distinct incident_id) from incidents group by month
 ),
 restore as (
     select month, service_id, count(*) as n_failure_incidents,
            percentile_cont(0.5) within group (order by impact_seconds) as restore_p50_seconds
     from failure_incidents group by month, service_id
+),
+-- a row per (month, scope) with changes or incidents
+cells as (
+    select month, service_id from change_counts
+    union select month, service_id from incident_counts
 ),
 stats as (
     select

@@ -7,9 +7,11 @@
 --   unknown_service: the incident lists a service id absent from the services endpoint;
 --   future_timestamp: created_at, started_at, discarded_at or a milestone after as_of.
 -- Columns: as_of, incident_id, number, is_reportable, problem, detail.
-with milestones as (
-    select i.id as incident_id, m.type, m.occurred_at
+with started_milestones as (
+    -- incidents with a `started` milestone (filtered before the join: most milestones are not)
+    select i.id as incident_id
     from {{raw.incidents}} as i join {{raw.incidents__milestones}} as m on m._dlt_parent_id = i._dlt_id
+    where m.type = 'started'
 ),
 missing_started as (
     select i.id as incident_id, 'missing_started' as problem,
@@ -17,7 +19,7 @@ missing_started as (
              when i.created_at is not null then 'started_at from created_at'
              else 'no start time' end as detail
     from {{raw.incidents}} as i
-    where not exists (select 1 from milestones as m where m.incident_id = i.id and m.type = 'started')
+    where not exists (select 1 from started_milestones as m where m.incident_id = i.id)
 ),
 negative as (
     select f.incident_id, 'negative_duration' as problem,
@@ -57,8 +59,9 @@ future_fields as (
     select i.id as incident_id, 'created_at' as what from {{raw.incidents}} as i where i.created_at > {{as_of}}
     union select i.id, 'started_at' from {{raw.incidents}} as i where i.started_at > {{as_of}}
     union select i.id, 'discarded_at' from {{raw.incidents}} as i where i.discarded_at > {{as_of}}
-    union select m.incident_id, 'milestone ' || coalesce(m.type, '?')
-          from milestones as m where m.occurred_at > {{as_of}}
+    union select i.id, 'milestone ' || coalesce(m.type, '?')
+          from {{raw.incidents}} as i join {{raw.incidents__milestones}} as m on m._dlt_parent_id = i._dlt_id
+          where m.occurred_at > {{as_of}}
 ),
 future as (
     select incident_id, 'future_timestamp' as problem, string_agg(what, ', ' order by what) as detail

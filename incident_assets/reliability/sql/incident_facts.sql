@@ -17,6 +17,9 @@ with milestone_times as (
         min(case when m.type = 'postmortem_completed' then m.occurred_at end) as postmortem_completed_at,
         max(case when m.type = 'closed' then m.occurred_at end) as closed_at
     from {{raw.incidents__milestones}} as m
+    -- only the slugs used above (an incident without any keeps NULL times through the left join)
+    where m.type in ('started', 'detected', 'acknowledged', 'identified', 'mitigated', 'resolved',
+                     'postmortem_started', 'postmortem_completed', 'closed')
     group by m._dlt_parent_id
 ),
 times as (
@@ -37,8 +40,9 @@ raw_durations as (
         cast(extract(epoch from (t.acknowledged_at - t.started_at)) as double precision) as raw_acknowledge,
         cast(extract(epoch from (t.mitigated_at - t.started_at)) as double precision) as raw_mitigate,
         cast(extract(epoch from (t.resolved_at - t.started_at)) as double precision) as raw_resolve,
-        cast(extract(epoch from (coalesce(t.mitigated_at, t.resolved_at) - t.started_at)) as double precision)
-            as raw_impact,
+        -- coalesce(mitigated_at, resolved_at) - started_at, without a sixth timestamp subtraction
+        coalesce(cast(extract(epoch from (t.mitigated_at - t.started_at)) as double precision),
+                 cast(extract(epoch from (t.resolved_at - t.started_at)) as double precision)) as raw_impact,
         case
             when t.discarded_at is not null then 'archived'
             when t.severity in {{excluded_severities}} then 'severity:' || t.severity

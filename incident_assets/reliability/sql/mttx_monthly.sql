@@ -7,27 +7,30 @@ with population as (
     from {{report.incident_facts}} as f
     where f.is_reportable
 ),
+-- each incident once per dimension value it counts in, with its four durations
 members as (
-    select p.incident_id, p.month, 'all' as dimension, 'all' as dimension_id, 'all' as dimension_name
+    select p.month, 'all' as dimension, 'all' as dimension_id, 'all' as dimension_name,
+        p.seconds_to_detect, p.seconds_to_acknowledge, p.seconds_to_mitigate, p.seconds_to_resolve
     from population as p
     union all
-    select p.incident_id, p.month, 'severity', coalesce(p.severity, 'none'), coalesce(p.severity, 'none')
+    select p.month, 'severity', coalesce(p.severity, 'none'), coalesce(p.severity, 'none'),
+        p.seconds_to_detect, p.seconds_to_acknowledge, p.seconds_to_mitigate, p.seconds_to_resolve
     from population as p
     union all
-    select p.incident_id, p.month, d.dimension, d.dimension_id, d.dimension_name
+    select p.month, d.dimension, d.dimension_id, d.dimension_name,
+        p.seconds_to_detect, p.seconds_to_acknowledge, p.seconds_to_mitigate, p.seconds_to_resolve
     from population as p join {{report.incident_dimensions}} as d on d.incident_id = p.incident_id
 ),
 metric_values as (
     select
         m.month, m.dimension, m.dimension_id, m.dimension_name, k.metric,
         case k.metric
-            when 'detect' then p.seconds_to_detect
-            when 'acknowledge' then p.seconds_to_acknowledge
-            when 'mitigate' then p.seconds_to_mitigate
-            when 'resolve' then p.seconds_to_resolve
+            when 'detect' then m.seconds_to_detect
+            when 'acknowledge' then m.seconds_to_acknowledge
+            when 'mitigate' then m.seconds_to_mitigate
+            when 'resolve' then m.seconds_to_resolve
         end as seconds
     from members as m
-    join population as p on p.incident_id = m.incident_id
     cross join (values ('detect'), ('acknowledge'), ('mitigate'), ('resolve')) as k(metric)
 )
 select

@@ -13,11 +13,15 @@ with intervals as (
         on d.incident_id = f.incident_id and d.dimension = 'service'
     where f.is_reportable
 ),
+-- Ordered by impact_start alone (a cheap sort key). Ties need no tie-break: of the intervals
+-- starting at the same instant only the first one seen can start an island (each one ends after
+-- it starts, so it covers the others' start), and the running island count below includes
+-- all of them (range frame, peers included), so every one gets the same island.
 ordered as (
     select
         i.*,
         max(i.impact_end) over (
-            partition by i.service_id order by i.impact_start, i.impact_end, i.incident_id
+            partition by i.service_id order by i.impact_start
             rows between unbounded preceding and 1 preceding
         ) as reach_before
     from intervals as i
@@ -27,8 +31,8 @@ numbered as (
     select
         o.*,
         sum(case when o.reach_before is null or o.impact_start > o.reach_before then 1 else 0 end) over (
-            partition by o.service_id order by o.impact_start, o.impact_end, o.incident_id
-            rows between unbounded preceding and current row
+            partition by o.service_id order by o.impact_start
+            range between unbounded preceding and current row
         ) as island
     from ordered as o
 )
