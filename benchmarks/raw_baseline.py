@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import requests
 
-from incident_assets.incident_api.endpoints import ENDPOINTS
+from incident_assets.incident_api.endpoints import ENDPOINTS, json_column_names
 from incident_assets.simulator import DEFAULT_TOKEN
 
 PER_PAGE = 200
@@ -50,10 +50,6 @@ class Tables:
         for table in list(self.rows):
             self.flush(table)
         return {t: pa.concat_tables(c, promote_options="permissive") for t, c in self.chunks.items()}
-
-
-def json_names(columns: dict[str, dict[str, Any]]) -> set[str]:
-    return {n for n, c in columns.items() if c["data_type"] == "json"}
 
 
 def flatten(tables: Tables, table: str, record: dict[str, Any], json_columns: dict[str, set[str]],
@@ -106,9 +102,7 @@ def load(base_url: str, db_path: str, exclude: frozenset[str] = frozenset()) -> 
     session.headers["Authorization"] = f"Bearer {DEFAULT_TOKEN}"
     tables = Tables()
     for endpoint in (e for e in ENDPOINTS if e.name not in exclude):
-        json_columns = {endpoint.name: json_names(endpoint.columns)} | {
-            "__".join((endpoint.name, *path)): json_names(cols) for path, cols in endpoint.nested.items()
-        }
+        json_columns = {t: json_column_names(c) for t, c in endpoint.declared_tables().items()}
         for data in pages(session, f"{base_url.rstrip('/')}/{endpoint.path}", dict(endpoint.params)):
             for record in data:
                 flatten(tables, endpoint.name, record, json_columns)

@@ -30,7 +30,7 @@ from dlt.common import json
 from dlt.common.utils import digest128
 from dlt.extract import DltResource
 
-from incident_assets.incident_api.endpoints import Endpoint
+from incident_assets.incident_api.endpoints import Endpoint, json_column_names
 from incident_assets.incident_api.http import IncidentApiError
 
 # incidents per set of yielded tables: big enough for few parquet row groups, small in memory
@@ -51,28 +51,23 @@ VARIANT_TYPES = ((bool, "bool"), (int, "bigint"), (float, "double"), (str, "text
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$")
 
 
-def child_table(root: str, path: tuple[str, ...]) -> str:
-    return "__".join((root, *path))
-
-
 class IncidentTables:
     """Declares the child tables on the incidents resource and turns pages into Arrow tables."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.root = endpoint.name
-        self.declared: dict[str, dict[str, dict[str, Any]]] = {
-            self.root: endpoint.columns,
-            **{child_table(self.root, path): cols for path, cols in endpoint.nested.items()},
-        }
-        self.json_columns = {
-            table: {n for n, c in cols.items() if c["data_type"] == "json"}
-            for table, cols in self.declared.items()
-        }
+        self.declared = endpoint.declared_tables()
+        self.json_columns = {table: json_column_names(cols) for table, cols in self.declared.items()}
         self.children: set[str] = set(self.declared) - {self.root}
         # child tables the destination already has: only their rows can need a tombstone
         self.loaded: set[str] = set()
 
     # --- hints -----------------------------------------------------------------------------
+
+    def declare_children(self, resource: DltResource) -> None:
+        """Hints for the declared child tables, on a new incidents resource."""
+        for table in sorted(self.children):
+            self.apply_child_hints(resource, table)
 
     def apply_child_hints(self, resource: DltResource, table: str) -> None:
         """A child table: merged on its root key, tombstones deleted, columns as declared."""
@@ -136,10 +131,10 @@ class IncidentTables:
                     continue
                 seen.add(record["id"])
                 batch.add_root(self, record, load_id)
-            if batch.roots >= BATCH_INCIDENTS:
+            if len(batch.root_ids) >= BATCH_INCIDENTS:
                 yield from self.emit(batch, resource)
                 batch = Batch()
-        if batch.roots:
+        if batch.root_ids:
             yield from self.emit(batch, resource)
 
     def emit(self, batch: Batch, resource: DltResource) -> Iterator[Any]:
@@ -168,7 +163,6 @@ class IncidentTables:
         return pa.Table.from_arrays(list(arrays.values()), schema=pa.schema(fields))
 
 
-
 def non_null(is_root: bool, name: str, declared: dict[str, dict[str, Any]]) -> bool:
     if name in (ROW_KEY, PARENT_KEY, ROOT_KEY, LIST_IDX):
         return True
@@ -180,7 +174,6 @@ class Batch:
 
     def __init__(self) -> None:
         self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.roots = 0
         self.root_ids: list[str] = []
         # root ids that have at least one row, per child table
         self.with_rows: dict[str, set[str]] = defaultdict(set)
@@ -191,7 +184,6 @@ class Batch:
         self.flatten(tables.root, record, row, "", root_id, root_id, tables.json_columns)
         self.rows[tables.root].append(row)
         self.root_ids.append(root_id)
-        self.roots += 1
 
     def flatten(self, table: str, value: dict[str, Any], row: dict[str, Any], prefix: str,
                 row_id: str, root_id: str, json_columns: dict[str, set[str]]) -> None:

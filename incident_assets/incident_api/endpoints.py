@@ -62,6 +62,17 @@ class Endpoint:
     # hints for dlt child tables, keyed by the nested path (e.g. ("milestones",))
     nested: dict[tuple[str, ...], dict[str, dict[str, Any]]] = field(default_factory=dict)
 
+    def declared_tables(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Column hints per table name: the root table and its declared child tables."""
+        return {
+            self.name: self.columns,
+            **{"__".join((self.name, *path)): cols for path, cols in self.nested.items()},
+        }
+
+
+def json_column_names(columns: dict[str, dict[str, Any]]) -> set[str]:
+    return {n for n, c in columns.items() if c["data_type"] == "json"}
+
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(

@@ -181,8 +181,7 @@ def _updated_after_resource(
             state["updated_after"] = iso_utc(extraction_started - overlap)
 
     resource = updated_after_resource()
-    for table in sorted(tables.children):
-        tables.apply_child_hints(resource, table)
+    tables.declare_children(resource)
     return resource
 
 
