@@ -5,8 +5,9 @@ fields documented in `shared/incident-api.md`. `source.py` turns these rows into
 `rest_api` source; nothing else repeats them.
 
 Sync modes:
-- `full`: small catalogs with no time filter. Reloaded every run and swapped in atomically
-  (`replace` via a staging dataset), so a record removed from the API is removed here too.
+- `full`: endpoints with no time filter (the catalogs, tickets, alerts, scheduled
+  maintenances). Listed whole every run and swapped in atomically (`replace` via a staging
+  dataset), so a record removed from the API is removed here too.
 - `updated_after`: incidents. No `updated_at` on the item; the server filters by edit time,
   so the loader keeps its own cursor (see `source.incidents_resource`). Merged on `id`.
 - `updated_since`: retrospectives, with a real `updated_at` cursor. Merged on `id`.
@@ -136,6 +137,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             ("services",): hints(text=("name",), timestamps=()),
             ("environments",): hints(text=("name",), timestamps=()),
             ("functionalities",): hints(text=("name",), timestamps=()),
+            # how the incident hurts each service (availability weighs the condition)
+            ("impacts",): hints(
+                text=("type", "impact__id", "impact__name", "condition__id", "condition__name"),
+                timestamps=(),
+                bigint=("condition__position",),
+            ),
+            ("role_assignments",): hints(
+                text=("status", "incident_role__id", "incident_role__name", "user__id", "user__name",
+                      "user__email"),
+            ),
+            ("team_assignments",): hints(
+                text=("status", "team__id", "team__name", "team__slug", "team__description"),
+            ),
         },
     ),
     Endpoint(
@@ -184,6 +198,59 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Retrospective (post-mortem) reports, one per reviewed incident.",
         hints(text=("name", "summary", "incident_id"), json=("questions",)),
         sync="updated_since",
+    ),
+    Endpoint(
+        "tickets",
+        "ticketing/tickets",
+        "Tickets: follow-up action items of incidents (`type = follow_up`), tasks and incident "
+        "tickets, with their state, due date and assignees (`tickets__assignees`).",
+        hints(
+            text=("summary", "description", "state", "type", "priority__id", "priority__name",
+                  "created_by__id", "created_by__name", "created_by__source", "created_by__email",
+                  "incident_id", "incident_name", "incident_current_milestone", "task_id", "link"),
+            timestamps=("created_at", "updated_at", "due_at"),
+        ),
+        nested={
+            ("assignees",): hints(text=("name", "source", "email"), timestamps=()),
+        },
+    ),
+    Endpoint(
+        "alerts",
+        "alerts",
+        "Alerts from monitoring integrations, with the services, environments and incidents "
+        "they are linked to (`alerts__services`, `alerts__incidents`, ...).",
+        hints(
+            text=("summary", "description", "priority", "integration_name", "status", "remote_id",
+                  "remote_url", "signal_id", "team_id", "team_name"),
+            timestamps=("starts_at", "ends_at"),
+            bigint=("duration_ms",),
+            boolean=("is_expired",),
+            json=("labels",),
+        ),
+        nested={
+            ("services",): hints(text=("name",), timestamps=()),
+            ("environments",): hints(text=("name",), timestamps=()),
+            ("incidents",): hints(text=("name",), timestamps=(), bigint=("number",)),
+        },
+    ),
+    Endpoint(
+        "scheduled_maintenances",
+        "scheduled_maintenances",
+        "Planned maintenance windows and the services, environments and functionalities they "
+        "take down on purpose (`scheduled_maintenances__impacts`).",
+        hints(
+            text=("name", "summary", "description"),
+            timestamps=("starts_at", "ends_at", "created_at", "updated_at"),
+            # the linked incident is a whole incident object: kept as one JSON value
+            json=("labels", "incident", "status_pages"),
+        ),
+        nested={
+            ("impacts",): hints(
+                text=("type", "impact__id", "impact__name", "condition__id", "condition__name"),
+                timestamps=(),
+                bigint=("condition__position",),
+            ),
+        },
     ),
 )
 

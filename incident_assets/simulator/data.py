@@ -16,13 +16,15 @@ from typing import Any, Callable
 
 from incident_assets.simulator.catalogs import Catalogs
 from incident_assets.simulator.common import uuid_str
+from incident_assets.simulator.operations import generate_operations
 from incident_assets.simulator.incidents import (
     Incident, generate_change_events, generate_incidents, render_change_event, render_incident,
     render_retrospective)
 
 CATALOGS = ["environments", "services", "functionalities", "teams", "webhooks", "severities",
             "priorities", "users", "incident_roles"]
-RESOURCES = CATALOGS[:5] + ["incidents"] + CATALOGS[5:] + ["change_events", "retrospectives"]
+OPERATIONS = ["tickets", "alerts", "scheduled_maintenances"]
+RESOURCES = CATALOGS[:5] + ["incidents"] + CATALOGS[5:] + ["change_events", "retrospectives"] + OPERATIONS
 SLUG_KEYED = {"severities", "priorities"}  # no id: the slug is the key
 # records rendering `active_incidents` (change events embed environments)
 ACTIVE_DEPENDENT = {"environments", "services", "functionalities", "change_events"}
@@ -81,6 +83,7 @@ class Dataset:
         self.lists["incidents"] = incs
         self.lists["retrospectives"] = retros
         self.lists["change_events"] = generate_change_events(cat, incs, seed)
+        self.lists.update(generate_operations(cat, incs, seed))
         # rendered records, dropped on change; capped so 100k incidents (~4 KB each) stay lean
         self._json: dict[tuple[str, str], str] = {}
         self._json_bytes = 0

@@ -23,7 +23,9 @@ LIST_PATHS = {"environments": "environments", "services": "services",
               "functionalities": "functionalities", "teams": "teams", "webhooks": "webhooks",
               "incidents": "incidents", "severities": "severities", "priorities": "priorities",
               "users": "users", "incident_roles": "incident_roles",
-              "changes/events": "change_events", "post_mortems/reports": "retrospectives"}
+              "changes/events": "change_events", "post_mortems/reports": "retrospectives",
+              "ticketing/tickets": "tickets", "alerts": "alerts",
+              "scheduled_maintenances": "scheduled_maintenances"}
 PATH_OF = {resource: "/v1/" + path for path, resource in LIST_PATHS.items()}
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 200
 _SECRET_KEYS = {"token", "api_token", "api_key", "access_token", "authorization"}
