@@ -6,7 +6,8 @@ Placeholder syntax, the only one the SQL files may use: `{{ name }}`.
 - `{{report.<table>}}`: another report table, e.g. `{{report.incident_facts}}`.
   These references are also the tables' dependencies (asset deps and run order).
 - `{{as_of}}`, `{{excluded_severities}}`, `{{slo_targets}}`, `{{slo_default_target_pct}}`,
-  `{{change_window}}`, `{{retrospective_due}}`: parameters, rendered by `ReportParams.literals()`
+  `{{change_window}}`, `{{retrospective_due}}`, `{{timezone}}` (IANA name, for `ts at time zone
+  {{timezone}}`, the local wall-clock time): parameters, rendered by `ReportParams.literals()`
   as SQL literals from validated, typed values (never from raw user strings).
 An unknown or malformed placeholder fails the run before any SQL is sent.
 
@@ -25,6 +26,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from incident_assets.incident_api.schedules import DEFAULT_TIMEZONE, checked_timezone
 from incident_assets.reliability.inputs import RAW_INPUTS
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
 
@@ -83,6 +85,15 @@ def slug_literal(slug: str) -> str:
     return f"'{slug}'"
 
 
+def timezone_literal(name: str) -> str:
+    """A quoted IANA time zone name; validated first, so nothing else can reach the SQL."""
+    try:
+        checked_timezone(name, "timezone")
+    except ValueError as e:
+        raise ReportSqlError(str(e)) from None
+    return "'" + name.replace("'", "''") + "'"
+
+
 def slug_list_literal(slugs: Iterable[str]) -> str:
     """`(...)` for `x in (...)`; an empty set is `(null)`, which matches nothing."""
     rendered = [slug_literal(s) for s in sorted(set(slugs))]
@@ -113,6 +124,7 @@ class ReportParams:
     slo_default_target_pct: float = DEFAULT_SLO_TARGET
     change_window: timedelta = DEFAULT_CHANGE_WINDOW
     retrospective_due: timedelta = DEFAULT_RETROSPECTIVE_DUE
+    timezone: str = DEFAULT_TIMEZONE  # of the hours-of-the-day buckets
 
     def literals(self) -> dict[str, str]:
         if not 0 < float(self.slo_default_target_pct) < 100:
@@ -124,6 +136,7 @@ class ReportParams:
             "slo_default_target_pct": number_literal(self.slo_default_target_pct),
             "change_window": interval_literal(self.change_window),
             "retrospective_due": interval_literal(self.retrospective_due),
+            "timezone": timezone_literal(self.timezone),
         }
 
 
@@ -162,7 +175,8 @@ def _references(template: str, name: str) -> tuple[set[str], set[str]]:
                 raise ReportSqlError(f"{name}.sql: raw table {ident!r} is not declared in RAW_INPUTS")
             raw.add(ident)
         elif kind == "report":
-            report.add(ident)
+            if ident != name:  # the header's preview and headline query the table itself
+                report.add(ident)
         elif ident not in PARAMETER_NAMES:
             raise ReportSqlError(f"{name}.sql: unknown placeholder {{{{{ident}}}}}")
     stray = PLACEHOLDER.sub("", template)
