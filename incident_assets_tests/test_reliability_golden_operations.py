@@ -14,7 +14,7 @@ import pytest
 from pytest import approx
 
 from incident_assets.reliability.assets import reliability_assets
-from incident_assets.reliability.runner import ReportParams, ReportSqlError, run_reports
+from incident_assets.reliability.runner import HOURS_OF_WEEK, ReportParams, ReportSqlError, run_reports
 from incident_assets_tests import postgres
 from incident_assets_tests.reliability_inputs import TestDestination, loaded_destination
 from incident_assets_tests.reliability_inputs_operations import AS_OF_OPS, AS_OF_OPS_ISO, OPERATIONS, TIMEZONE
@@ -48,13 +48,13 @@ def floats(rows: list[tuple]) -> list[tuple]:
     return [tuple(v if v is None or isinstance(v, str) else float(v) for v in row) for row in rows]
 
 
-# --- hours_of_week ----------------------------------------------------------------------------
+# --- the hours of the week -------------------------------------------------------------------
 
 def test_hours_of_week(destination):
     # business 5 days x 10 h; off 5 x 4 h (18-22) + 2 x 14 h (08-22); sleep 7 x 10 h (22-08)
-    assert destination.query("select bucket, count(*) from reliability.hours_of_week group by bucket "
+    assert destination.query(f"select bucket, count(*) from {HOURS_OF_WEEK} as w group by bucket "
                              "order by bucket") == [("business", 50), ("off", 48), ("sleep", 70)]
-    edges = destination.query("select day_of_week, hour, bucket from reliability.hours_of_week where "
+    edges = destination.query(f"select day_of_week, hour, bucket from {HOURS_OF_WEEK} as w where "
                               "(day_of_week, hour) in ((1, 7), (1, 8), (5, 17), (5, 18), (5, 21), (5, 22), "
                               "(6, 8), (7, 21)) order by 1, 2")
     assert edges == [(1, 7, "sleep"), (1, 8, "business"), (5, 17, "business"), (5, 18, "off"),
@@ -208,8 +208,7 @@ def test_bad_timezone_config_names_the_key(operations_env):
 def test_timezone_config_wins_over_env(operations_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_TIMEZONE", "Mars/Olympus")
     result = dg.materialize([reliability_assets], run_config=run_config(timezone=TIMEZONE),
-                            selection=["reliability/hours_of_week", "reliability/incident_facts",
-                                       "reliability/responder_load_monthly"])
+                            selection=["reliability/incident_facts", "reliability/responder_load_monthly"])
     assert result.success
     # O44 08:30 CEST: off in Berlin (sleep in UTC, see test_utc_buckets_differ)
     assert operations_env.query("select business_hours, off_hours, sleep_hours from "
@@ -220,6 +219,6 @@ def test_timezone_config_wins_over_env(operations_env, monkeypatch):
 def test_timezone_from_env(operations_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_TIMEZONE", TIMEZONE)
     assert dg.materialize([reliability_assets], run_config=run_config(),
-                          selection=["reliability/hours_of_week", "reliability/alert_noise_weekly"]).success
+                          selection=["reliability/alert_noise_weekly"]).success
     assert operations_env.query("select business_hours, off_hours, sleep_hours from reliability.alert_noise_weekly "
                                 "where week = date '2024-03-25' and team_id = 'all'") == [(1, 1, 3)]

@@ -7,8 +7,9 @@ Placeholder syntax, the only one the SQL files may use: `{{ name }}`.
   These references are also the tables' dependencies (asset deps and run order).
 - `{{as_of}}`, `{{excluded_severities}}`, `{{slo_targets}}`, `{{slo_default_target_pct}}`,
   `{{change_window}}`, `{{retrospective_due}}`, `{{timezone}}` (IANA name, for `ts at time zone
-  {{timezone}}`, the local wall-clock time): parameters, rendered by `ReportParams.literals()`
-  as SQL literals from validated, typed values (never from raw user strings).
+  {{timezone}}`, the local wall-clock time), `{{hours_of_week}}` (see `HOURS_OF_WEEK`):
+  parameters, rendered by `ReportParams.literals()` as SQL literals from validated, typed values
+  (never from raw user strings).
 An unknown or malformed placeholder fails the run before any SQL is sent.
 
 Each table is written as `drop table if exists <report>.<t>; create table <report>.<t> as <select>`
@@ -43,6 +44,17 @@ DEFAULT_SLO_TARGETS = {1: 99.95, 2: 99.9}
 DEFAULT_SLO_TARGET = 99.5
 DEFAULT_CHANGE_WINDOW = timedelta(hours=24)
 DEFAULT_RETROSPECTIVE_DUE = timedelta(days=14)
+
+
+# The one definition of the hours-of-the-day buckets, a relation (day_of_week: ISO, 1 = Monday;
+# hour: 0-23; bucket) that reports join on `extract(isodow / hour from ts at time zone
+# {{timezone}})`. Every bucket edge is a whole hour, so the local hour decides the bucket.
+HOURS_OF_WEEK = f"""(select d.day_of_week, h.hour,
+    case when h.hour < 8 or h.hour >= 22 then 'sleep'
+         when d.day_of_week <= 5 and h.hour < 18 then 'business'
+         else 'off' end as bucket
+    from (values {", ".join(f"({d})" for d in range(1, 8))}) as d (day_of_week)
+    cross join (values {", ".join(f"({h})" for h in range(24))}) as h (hour))"""
 
 
 class ReportSqlError(ValueError):
@@ -137,6 +149,7 @@ class ReportParams:
             "change_window": interval_literal(self.change_window),
             "retrospective_due": interval_literal(self.retrospective_due),
             "timezone": timezone_literal(self.timezone),
+            "hours_of_week": HOURS_OF_WEEK,
         }
 
 

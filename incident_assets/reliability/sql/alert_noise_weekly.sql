@@ -38,7 +38,7 @@ alerts as (
         cast(extract(epoch from (a.ends_at - a.starts_at)) as double precision) / 60 as minutes
     from {{raw.alerts}} as a
     left join linked as l on l.alert_row = a._dlt_id
-    left join {{report.hours_of_week}} as h
+    left join {{hours_of_week}} as h
         on h.day_of_week = extract(isodow from a.starts_at at time zone {{timezone}})
         and h.hour = extract(hour from a.starts_at at time zone {{timezone}})
     where a.starts_at is not null

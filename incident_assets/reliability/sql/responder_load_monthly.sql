@@ -49,7 +49,7 @@ user_incidents as (
 bucketed as (
     select u.*, h.bucket
     from user_incidents as u
-    left join {{report.hours_of_week}} as h
+    left join {{hours_of_week}} as h
         on h.day_of_week = extract(isodow from u.started_at at time zone {{timezone}})
         and h.hour = extract(hour from u.started_at at time zone {{timezone}})
 ),
