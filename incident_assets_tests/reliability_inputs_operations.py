@@ -102,6 +102,7 @@ TICKETS = [
     # October 2024
     ticket("t-10", "open", "2024-10-01 00:00", "2024-10-01 00:00", "inc-41", due="2024-11-01 12:00"),  # due = as_of: not overdue
     ticket("t-11", "in_progress", "2024-10-02 00:00", "2024-10-03 00:00", due="2024-10-15 00:00"),  # none, overdue
+    ticket("t-12", "open", "2024-11-02 00:00", "2024-11-02 00:00", "inc-41"),  # created after as_of: left out
 ]
 
 

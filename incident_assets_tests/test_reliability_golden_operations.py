@@ -106,6 +106,7 @@ def test_followup_monthly(destination, month, severity, expected):
 
 
 def test_followup_rows_exist_for_months_with_followups_only(destination):
+    # no row from April to September; t-12 (November) was created after as_of
     rows = destination.query("select cast(month as text), severity, cast(as_of as text) "
                              "from reliability.followup_monthly order by 1, 2")
     assert [r[:2] for r in rows] == [

@@ -2,8 +2,8 @@
 -- team, plus team_id = 'all': how many fired, how many became (were linked to) incidents, when
 -- they fired (business, off or sleep hours in the configured time zone) and their median
 -- length. Many alerts with a low linked_pct are noise a team can act on. Every loaded alert
--- counts; only weeks with an alert have rows, one per team seen that week plus 'all'; an alert
--- without starts_at is left out.
+-- counts (as_of plays no part); only weeks with an alert have rows, one per team seen that week
+-- plus 'all'; an alert without starts_at is left out.
 --
 -- columns:
 --   week: ISO week (UTC) of the alert's starts_at, written as its Monday

@@ -1,10 +1,10 @@
 -- Do the follow-up action items from incidents get done? Follow-up tickets (type follow_up) by
 -- UTC month of their creation and severity of the incident they belong to, plus severity =
 -- 'all': how many were created, are done, cancelled, still open, overdue, and the median days
--- to done. Every loaded follow-up counts (also those of archived or excluded incidents); the
--- state is the current one, as_of decides what is overdue. Only months with a follow-up created
--- have rows, one per severity seen that month plus 'all'; a follow-up without created_at is
--- left out.
+-- to done. Every follow-up created up to as_of counts (also those of archived or excluded
+-- incidents); its state is the one loaded, as_of decides what is overdue. Only months with a
+-- follow-up created have rows, one per severity seen that month plus 'all'; a follow-up without
+-- created_at, or created after as_of, is left out.
 --
 -- columns:
 --   as_of: the instant the report describes
@@ -36,7 +36,7 @@ with followups as (
     from {{raw.tickets}} as t
     -- an unknown incident finds no row: its severity is 'none' like a missing one
     left join {{report.incident_facts}} as f on f.incident_id = t.incident_id
-    where t.type = 'follow_up' and t.created_at is not null
+    where t.type = 'follow_up' and t.created_at <= {{as_of}}
 )
 select
     {{as_of}} as as_of,
