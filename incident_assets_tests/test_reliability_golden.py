@@ -288,13 +288,18 @@ def test_retrospective_followthrough(destination, month, severity, expected):
 # --- responder_load_monthly -------------------------------------------------------------------
 
 def test_responder_load(destination):
+    # hours buckets in UTC (the default); every assignment was created 2024-01-01 00:00, so
+    # effort runs from then to the resolution (effort in minutes, to compare exactly)
     rows = destination.query("select cast(month as text), user_id, user_name, incidents, incidents_as_commander, "
-                             "incidents_off_hours from reliability.responder_load_monthly order by 1, 2")
+                             "business_hours, off_hours, sleep_hours, cast(round(effort_hours * 60) as bigint) "
+                             "from reliability.responder_load_monthly order by 1, 2")
     assert rows == [
-        ("2024-01-01", "u-alice", "Alice", 2, 1, 1),  # I1 commander (Wed 10:00), I2 comms (Sat)
-        ("2024-01-01", "u-bob", "Bob", 1, 1, 1),  # "Incident Commander" on I2
-        ("2024-02-01", "u-alice", "Alice", 1, 1, 1),  # I5 (Sat); the GAMEDAY incident is excluded
-        ("2024-02-01", "u-bob", "Bob", 1, 1, 0),  # I8 Tue 10:00
+        # I1 commander (Wed 10:00, 228 h), I2 comms (Sat 22:00: sleep, 482 h)
+        ("2024-01-01", "u-alice", "Alice", 2, 1, 1, 0, 1, (228 + 482) * 60),
+        ("2024-01-01", "u-bob", "Bob", 1, 1, 0, 0, 1, 482 * 60),  # "Incident Commander" on I2
+        # I5 (Sat 10:00: off; to Feb 10 11:00 = 744 + 227 h); the GAMEDAY incident is excluded
+        ("2024-02-01", "u-alice", "Alice", 1, 1, 0, 1, 0, 971 * 60),
+        ("2024-02-01", "u-bob", "Bob", 1, 1, 1, 0, 0, 72640),  # I8 Tue 10:00; to Feb 20 10:40 = 1210 h 40 min
     ]  # Carol's assignment is inactive
 
 

@@ -5,12 +5,14 @@ the automation condition sensor (`operations/`), refresh them after each load.
 
 Configuration (read when the code location loads):
 - `INCIDENT_ASSETS_INGEST_CRON`: cron of the daily load, default `0 5 * * *`;
-- `INCIDENT_ASSETS_TIMEZONE`: its IANA timezone, default `UTC`.
+- `INCIDENT_ASSETS_TIMEZONE`: its IANA timezone, default `UTC`. The reports' hours of the day
+  (business / off / sleep) use the same zone, validated by the same `configured_timezone`.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
@@ -34,13 +36,24 @@ def ingest_cron() -> str:
     return cron
 
 
-def schedule_timezone() -> str:
-    tz = os.environ.get(TIMEZONE_ENV, "").strip() or DEFAULT_TIMEZONE
+def checked_timezone(name: str, key: str) -> str:
+    """`name` if it is an IANA time zone, else a ValueError of one sentence naming `key`."""
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{TIMEZONE_ENV}={tz!r} is not an IANA timezone (e.g. 'UTC', 'Europe/Berlin')") from None
-    return tz
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as 'Europe'
+        raise ValueError(f"{key}={name!r} is not an IANA timezone (e.g. 'UTC', 'Europe/Berlin')") from None
+    return name
+
+
+def configured_timezone(override: Optional[str] = None, override_key: str = "timezone") -> str:
+    """The IANA time zone: `override` (e.g. a run config value) when given, else the env var, else UTC."""
+    if override and override.strip():
+        return checked_timezone(override.strip(), override_key)
+    return checked_timezone(os.environ.get(TIMEZONE_ENV, "").strip() or DEFAULT_TIMEZONE, TIMEZONE_ENV)
+
+
+def schedule_timezone() -> str:
+    return configured_timezone()
 
 
 incident_api_ingestion_job = dg.define_asset_job(

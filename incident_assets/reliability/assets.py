@@ -14,6 +14,7 @@ import dagster as dg
 
 from incident_assets.destination import DestinationConfigError, check_destination, make_pipeline
 from incident_assets.incident_api.assets import DESTINATION_POOL
+from incident_assets.incident_api.schedules import configured_timezone
 from incident_assets.reliability import previews
 from incident_assets.reliability.html_report import CHARTED_TABLES, write_html_report
 from incident_assets.reliability.inputs import ingestion_resource
@@ -45,6 +46,8 @@ class ReliabilityConfig(dg.Config):
     """A change failed when an incident on its service starts within this many hours."""
     retrospective_due_days: float = 14.0
     """A retrospective not completed this many days after resolution is overdue."""
+    timezone: Optional[str] = None
+    """IANA time zone of the business / off / sleep hours. Else env INCIDENT_ASSETS_TIMEZONE, else UTC."""
 
 
 def parse_instant(text: str, source: str) -> datetime:
@@ -73,6 +76,10 @@ def report_params(config: ReliabilityConfig, context: dg.AssetExecutionContext) 
         tiers = {int(k): float(v) for k, v in config.slo_target_pct_by_tier.items()}
     except ValueError:
         raise dg.Failure(description="slo_target_pct_by_tier keys must be tier numbers") from None
+    try:
+        tz = configured_timezone(config.timezone, "run config timezone")
+    except ValueError as e:
+        raise dg.Failure(description=str(e)) from None
     return ReportParams(
         as_of=as_of,
         excluded_severities=tuple(config.excluded_severities),
@@ -80,6 +87,7 @@ def report_params(config: ReliabilityConfig, context: dg.AssetExecutionContext) 
         slo_default_target_pct=config.slo_default_target_pct,
         change_window=timedelta(hours=config.change_window_hours),
         retrospective_due=timedelta(days=config.retrospective_due_days),
+        timezone=tz,
     )
 
 

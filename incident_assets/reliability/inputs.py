@@ -37,7 +37,7 @@ RAW_INPUTS: dict[str, dict[str, str]] = {
     "incidents__team_assignments": _child(status=TEXT, team__id=TEXT, team__name=TEXT),
     "incidents__role_assignments": _child(
         status=TEXT, incident_role__id=TEXT, incident_role__name=TEXT,
-        user__id=TEXT, user__name=TEXT, user__email=TEXT,
+        user__id=TEXT, user__name=TEXT, user__email=TEXT, created_at=TIMESTAMP,
     ),
     "services": {**_cols(TEXT, "_dlt_id", "id", "name", "owner__id", "owner__name"), "service_tier": BIGINT},
     "services__functionalities": _child(id=TEXT, name=TEXT),
@@ -51,6 +51,10 @@ RAW_INPUTS: dict[str, dict[str, str]] = {
     "change_events": {**_cols(TEXT, "_dlt_id", "id", "summary"), "starts_at": TIMESTAMP},
     "change_events__services": _child(id=TEXT, name=TEXT),
     "retrospectives": _cols(TEXT, "id", "incident_id"),
+    "tickets": {**_cols(TEXT, "id", "type", "state", "incident_id"),
+                **_cols(TIMESTAMP, "created_at", "updated_at", "due_at")},
+    "alerts": {**_cols(TEXT, "_dlt_id", "id", "team_id", "team_name"), **_cols(TIMESTAMP, "starts_at", "ends_at")},
+    "alerts__incidents": _child(id=TEXT),
 }
 
 

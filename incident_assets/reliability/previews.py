@@ -40,7 +40,8 @@ PREVIEWS: dict[str, str] = {
                                            f"completed_p50_days, n_overdue from "
                                            f"{T}retrospective_followthrough_monthly where severity = 'all' "
                                            f"order by month desc",
-    "responder_load_monthly": f"select month, user_name, incidents, incidents_as_commander, incidents_off_hours "
+    "responder_load_monthly": f"select month, user_name, incidents, incidents_as_commander, business_hours, off_hours, "
+                              f"sleep_hours, effort_hours "
                               f"from {T}responder_load_monthly order by month desc, incidents desc, user_name",
     "data_quality_issues": f"select problem, count(*) as incidents, min(incident_id) as example "
                            f"from {T}data_quality_issues group by problem order by incidents desc, problem",

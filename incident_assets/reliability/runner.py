@@ -6,8 +6,10 @@ Placeholder syntax, the only one the SQL files may use: `{{ name }}`.
 - `{{report.<table>}}`: another report table, e.g. `{{report.incident_facts}}`.
   These references are also the tables' dependencies (asset deps and run order).
 - `{{as_of}}`, `{{excluded_severities}}`, `{{slo_targets}}`, `{{slo_default_target_pct}}`,
-  `{{change_window}}`, `{{retrospective_due}}`: parameters, rendered by `ReportParams.literals()`
-  as SQL literals from validated, typed values (never from raw user strings).
+  `{{change_window}}`, `{{retrospective_due}}`, `{{timezone}}` (IANA name, for `ts at time zone
+  {{timezone}}`, the local wall-clock time), `{{hours_of_week}}` (see `HOURS_OF_WEEK`):
+  parameters, rendered by `ReportParams.literals()` as SQL literals from validated, typed values
+  (never from raw user strings).
 An unknown or malformed placeholder fails the run before any SQL is sent.
 
 Each table is written as `drop table if exists <report>.<t>; create table <report>.<t> as <select>`
@@ -25,6 +27,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from incident_assets.incident_api.schedules import DEFAULT_TIMEZONE, checked_timezone
 from incident_assets.reliability.inputs import RAW_INPUTS
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
 
@@ -41,6 +44,17 @@ DEFAULT_SLO_TARGETS = {1: 99.95, 2: 99.9}
 DEFAULT_SLO_TARGET = 99.5
 DEFAULT_CHANGE_WINDOW = timedelta(hours=24)
 DEFAULT_RETROSPECTIVE_DUE = timedelta(days=14)
+
+
+# The one definition of the hours-of-the-day buckets, a relation (day_of_week: ISO, 1 = Monday;
+# hour: 0-23; bucket) that reports join on `extract(isodow / hour from ts at time zone
+# {{timezone}})`. Every bucket edge is a whole hour, so the local hour decides the bucket.
+HOURS_OF_WEEK = f"""(select d.day_of_week, h.hour,
+    case when h.hour < 8 or h.hour >= 22 then 'sleep'
+         when d.day_of_week <= 5 and h.hour < 18 then 'business'
+         else 'off' end as bucket
+    from (values {", ".join(f"({d})" for d in range(1, 8))}) as d (day_of_week)
+    cross join (values {", ".join(f"({h})" for h in range(24))}) as h (hour))"""
 
 
 class ReportSqlError(ValueError):
@@ -83,6 +97,15 @@ def slug_literal(slug: str) -> str:
     return f"'{slug}'"
 
 
+def timezone_literal(name: str) -> str:
+    """A quoted IANA time zone name; validated first, so nothing else can reach the SQL."""
+    try:
+        checked_timezone(name, "timezone")
+    except ValueError as e:
+        raise ReportSqlError(str(e)) from None
+    return "'" + name.replace("'", "''") + "'"
+
+
 def slug_list_literal(slugs: Iterable[str]) -> str:
     """`(...)` for `x in (...)`; an empty set is `(null)`, which matches nothing."""
     rendered = [slug_literal(s) for s in sorted(set(slugs))]
@@ -113,6 +136,7 @@ class ReportParams:
     slo_default_target_pct: float = DEFAULT_SLO_TARGET
     change_window: timedelta = DEFAULT_CHANGE_WINDOW
     retrospective_due: timedelta = DEFAULT_RETROSPECTIVE_DUE
+    timezone: str = DEFAULT_TIMEZONE  # of the hours-of-the-day buckets
 
     def literals(self) -> dict[str, str]:
         if not 0 < float(self.slo_default_target_pct) < 100:
@@ -124,6 +148,8 @@ class ReportParams:
             "slo_default_target_pct": number_literal(self.slo_default_target_pct),
             "change_window": interval_literal(self.change_window),
             "retrospective_due": interval_literal(self.retrospective_due),
+            "timezone": timezone_literal(self.timezone),
+            "hours_of_week": HOURS_OF_WEEK,
         }
 
 
@@ -162,7 +188,8 @@ def _references(template: str, name: str) -> tuple[set[str], set[str]]:
                 raise ReportSqlError(f"{name}.sql: raw table {ident!r} is not declared in RAW_INPUTS")
             raw.add(ident)
         elif kind == "report":
-            report.add(ident)
+            if ident != name:  # the header's preview and headline query the table itself
+                report.add(ident)
         elif ident not in PARAMETER_NAMES:
             raise ReportSqlError(f"{name}.sql: unknown placeholder {{{{{ident}}}}}")
     stray = PLACEHOLDER.sub("", template)
