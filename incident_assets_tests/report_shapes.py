@@ -77,8 +77,9 @@ def create_table(sql: Any, table: str, columns: str, rows: list[tuple]) -> None:
         sql.execute_sql(f"insert into {report_table(table)} values ({', '.join(sql_value(v) for v in row)})")
 
 
-def complete_report_shapes(sql: Any) -> list[str]:
-    """Adds the tables and columns the report reads that are not built; returns what it added."""
+def complete_report_shapes(sql: Any, with_rows: bool = True) -> list[str]:
+    """Adds the tables and columns the report reads that are not built, the new tables with hand-made
+    rows (or empty, `with_rows=False`); returns what it added."""
     reader = ReportReader(sql)
     existing = reader.existing_columns()
     added = [t for t in ("followup_monthly", "alert_noise_weekly") if t not in existing]
@@ -101,11 +102,11 @@ def complete_report_shapes(sql: Any) -> list[str]:
         create_table(sql, "followup_monthly",
                      "as_of timestamp with time zone, month date, severity varchar, created bigint, done bigint, "
                      "cancelled bigint, open_now bigint, overdue_now bigint, p50_days_to_done double precision",
-                     followup_rows(as_of, months))
+                     followup_rows(as_of, months) if with_rows else [])
     if "alert_noise_weekly" in added:
         create_table(sql, "alert_noise_weekly",
                      "week date, team_id varchar, team_name varchar, alerts bigint, linked_to_incident bigint, "
                      "linked_pct double precision, business_hours bigint, off_hours bigint, sleep_hours bigint, "
                      "p50_minutes double precision",
-                     alert_rows(as_of))
+                     alert_rows(as_of) if with_rows else [])
     return added

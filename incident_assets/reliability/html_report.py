@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from itertools import cycle
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
@@ -45,6 +45,7 @@ class ReportReader:
     def __init__(self, sql_client: Any) -> None:
         self.sql_client = sql_client
         self._columns: dict[str, set[str]] | None = None
+        self._as_of: datetime | None = None
 
     def rows(self, query: str) -> list[dict[str, Any]]:
         """Runs one SELECT and returns its rows as dicts keyed by column name."""
@@ -55,6 +56,13 @@ class ReportReader:
     def count(self, table: str, where: str = "true") -> int:
         """Number of rows of a report table matching a condition."""
         return int(self.rows(f"select count(*) as n from {report_table(table)} where {where}")[0]["n"])
+
+    def as_of(self) -> datetime | None:
+        """The instant the report tables describe (incident_facts.as_of) in UTC; None without incidents."""
+        if self._as_of is None:
+            value = self.rows(f"select max(as_of) as as_of from {report_table('incident_facts')}")[0]["as_of"]
+            self._as_of = value and value.astimezone(timezone.utc)
+        return self._as_of
 
     def existing_columns(self) -> dict[str, set[str]]:
         """Columns of every table of the report schema, read once."""
@@ -98,10 +106,15 @@ def scaled(value: Any, divisor: float) -> float | None:
     return None if value is None else float(value) / divisor
 
 
-def last_complete_months(months: Iterable[Any], count: int = RECENT_MONTHS) -> list[str]:
-    """The `count` latest months before the newest one (the newest is the month of as_of, still partial)."""
-    ordered = sorted({month_label(m) for m in months})
-    return ordered[-count - 1:-1]
+def complete_months_before(as_of: datetime, count: int = RECENT_MONTHS) -> list[str]:
+    """The `count` calendar months before the month of as_of (that one is still partial), oldest first."""
+    index = as_of.year * 12 + as_of.month - 1  # months since year 0
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}-01" for i in range(index - count, index)]
+
+
+def window_label(months: Sequence[str]) -> str:
+    """'2024-01 to 2024-03' for a list of month labels."""
+    return f"{months[0][:7]} to {months[-1][:7]}"
 
 
 # --- figures ----------------------------------------------------------------------------------
@@ -118,7 +131,7 @@ def styled(fig: go.Figure, y_title: str, height: int = 420, **layout: Any) -> go
 
 def date_axes(fig: go.Figure, tickformat: str = "%b %Y") -> go.Figure:
     """Every x axis of a time chart is a date axis: real dates in calendar order, not categories."""
-    fig.update_xaxes(type="date", tickformat=tickformat, hoverformat="%b %d, %Y")
+    fig.update_xaxes(type="date", tickformat=tickformat, ticklabelmode="period", hoverformat="%b %d, %Y")
     return fig
 
 
@@ -287,7 +300,8 @@ def availability(reader: ReportReader) -> str:
     rows = reader.rows(f"select month, service_id, service_name, owner_team_name, incident_count, "
                        f"incident_minutes, impact_minutes, maintenance_minutes, month_minutes, availability_pct "
                        f"from {report_table('service_reliability_monthly')} order by month, service_id")
-    months = last_complete_months(r["month"] for r in rows)
+    as_of = reader.as_of()
+    months = complete_months_before(as_of) if as_of else []
     worst = worst_services(rows, months, WORST_SERVICES)
     if not worst:
         return NO_DATA
@@ -315,7 +329,7 @@ def availability(reader: ReportReader) -> str:
     table = table_html(worst, (
         Column("service_name", "service"), Column("owner_team_name", "owner team"),
         Column("slo_target_pct", "SLO target %", fixed(2)),
-        Column("availability_pct", f"availability % ({months[0][:7]} to {months[-1][:7]})", fixed(3)),
+        Column("availability_pct", f"availability % ({window_label(months)})", fixed(3)),
         Column("impact_minutes", "weighted impact (minutes)", fixed(0)),
         Column("incident_minutes", "incident open (minutes)", fixed(0)),
         Column("maintenance_minutes", "maintenance (minutes)", fixed(0)),
@@ -356,23 +370,27 @@ def error_budget(reader: ReportReader) -> str:
         Column("service_name", "service"), Column("slo_target_pct", "SLO target %", fixed(2)),
         Column("budget_minutes", "budget (minutes)", fixed(1)), Column("bad_minutes", "bad (minutes)", fixed(1)),
         Column("budget_consumed_pct", "budget consumed %", fixed(0)), Column("burn_rate", "burn rate (x)", fixed(2)),
-        Column("worst_incident_number", "worst incident (number)"), Column("worst_incident_id", "worst incident id"),
+        Column("worst_incident_number", "worst incident (number)"),
     ), len(rows), "services (most budget consumed first; the chart shows the same)", "slo_error_budget")
     return chart_html(fig, "error-budget-chart") + table
 
 
 def open_backlog(reader: ReportReader) -> str:
     """Open and unacknowledged incidents per severity, and their ages in hours."""
-    rows = reader.rows(f"select severity, n_open, n_unacknowledged, age_p50_seconds, age_p90_seconds, "
-                       f"age_max_seconds, oldest_incident_id from {report_table('open_incident_backlog')} "
-                       f"order by case when severity = 'all' then 1 else 0 end, severity")
+    rows = reader.rows(f"select b.severity, b.n_open, b.n_unacknowledged, b.age_p50_seconds, b.age_p90_seconds, "
+                       f"b.age_max_seconds, f.number as oldest_incident_number "
+                       f"from {report_table('open_incident_backlog')} as b "
+                       f"left join {report_table('incident_facts')} as f on f.incident_id = b.oldest_incident_id "
+                       f"order by case when b.severity = 'all' then 1 else 0 end, b.severity")
     per_severity = [r for r in rows if r["severity"] != "all"]
-    if not per_severity:
-        return NO_DATA
+    if not any(r["n_open"] for r in per_severity):
+        return '<p class="empty">No open incidents at as_of.</p>'
     severities = [r["severity"] for r in per_severity]
-    fig = go.Figure([go.Bar(name="open", x=severities, y=[r["n_open"] for r in per_severity]),
-                     go.Bar(name="unacknowledged", x=severities, y=[r["n_unacknowledged"] for r in per_severity])])
-    styled(fig, "incidents open at as_of", barmode="group")
+    fig = go.Figure([go.Bar(name="open", x=severities, y=[r["n_open"] for r in per_severity],
+                            marker_color=COLORS["main"]),
+                     go.Bar(name="unacknowledged", x=severities, y=[r["n_unacknowledged"] for r in per_severity],
+                            marker_color=COLORS["bad"])])
+    styled(fig, "incidents open at as_of", height=340, barmode="group")
     fig.update_yaxes(tickformat=",d", dtick=max(1, max(r["n_open"] or 0 for r in per_severity) // 8))
     for r in rows:
         for key in ("age_p50_seconds", "age_p90_seconds", "age_max_seconds"):
@@ -380,7 +398,7 @@ def open_backlog(reader: ReportReader) -> str:
     table = table_html(rows, (
         Column("severity", "severity"), Column("n_open", "open"), Column("n_unacknowledged", "unacknowledged"),
         Column("age_p50_hours", "age p50 (hours)", fixed(1)), Column("age_p90_hours", "age p90 (hours)", fixed(1)),
-        Column("age_max_hours", "age max (hours)", fixed(1)), Column("oldest_incident_id", "oldest incident"),
+        Column("age_max_hours", "age max (hours)", fixed(1)), Column("oldest_incident_number", "oldest incident (number)"),
     ), len(rows), "rows", "open_incident_backlog")
     return chart_html(fig, "open-backlog-chart") + table
 
@@ -492,7 +510,8 @@ def responder_load(reader: ReportReader) -> str:
     """Responders of the last complete months: incidents by the hour they started, and hours spent."""
     rows = reader.rows(f"select month, user_id, user_name, incidents, incidents_as_commander, business_hours, "
                        f"off_hours, sleep_hours, effort_hours from {report_table('responder_load_monthly')}")
-    months = last_complete_months(r["month"] for r in rows)
+    as_of = reader.as_of()
+    months = complete_months_before(as_of) if as_of else []
     totals: dict[str, dict[str, Any]] = {}
     for r in rows:
         if month_label(r["month"]) not in months:
@@ -513,7 +532,7 @@ def responder_load(reader: ReportReader) -> str:
                                               ("off_hours", "started off hours", COLORS["warn"]),
                                               ("sleep_hours", "started in sleep hours", COLORS["bad"]))])
     styled(fig, "", height=max(360, 28 * len(charted) + 140), barmode="stack", hovermode="y unified",
-           title=dict(text=f"Incidents per responder, {months[0][:7]} to {months[-1][:7]} (most effort first)", font=dict(size=14)))
+           title=dict(text=f"Incidents per responder, {window_label(months)} (most effort first)", font=dict(size=14)))
     fig.update_xaxes(title_text="incidents")
     table = table_html(ranked[:TABLE_ROWS], (
         Column("user_name", "responder"), Column("incidents", "incidents"),
@@ -557,7 +576,7 @@ class Section:
 
 SECTIONS = (
     Section("incidents-per-month", "Incidents per month by severity",
-            "Reportable incidents by month of start.",
+            "Reportable incidents by month of start; the last month runs up to as_of.",
             {"incident_volume_monthly": ("month", "dimension", "dimension_id", "incidents_started")},
             incidents_per_month),
     Section("mtta-mttr", "Time to detect, acknowledge, mitigate and resolve (p50 / p90)",
@@ -568,7 +587,8 @@ SECTIONS = (
     Section("availability", f"Availability: the {WORST_SERVICES} worst services",
             f"Services with the lowest availability over the last {RECENT_MONTHS} complete months, every month, "
             "against their SLO target (dashed). Downtime is impact-weighted; the current month runs up to as_of.",
-            {"service_reliability_monthly": ("month", "service_id", "service_name", "owner_team_name",
+            {"incident_facts": ("as_of",),
+             "service_reliability_monthly": ("month", "service_id", "service_name", "owner_team_name",
                                              "incident_count", "incident_minutes", "impact_minutes",
                                              "maintenance_minutes", "month_minutes", "availability_pct"),
              "slo_error_budget": ("service_id", "slo_target_pct")},
@@ -581,7 +601,8 @@ SECTIONS = (
             error_budget),
     Section("open-backlog", "Open incident backlog", "Reportable incidents open at as_of.",
             {"open_incident_backlog": ("severity", "n_open", "n_unacknowledged", "age_p50_seconds",
-                                       "age_p90_seconds", "age_max_seconds", "oldest_incident_id")},
+                                       "age_p90_seconds", "age_max_seconds", "oldest_incident_id"),
+             "incident_facts": ("incident_id", "number")},
             open_backlog),
     Section("change-failure", "Change failure rate",
             "Changes followed by a reportable incident on the same service within the change window.",
@@ -604,7 +625,8 @@ SECTIONS = (
     Section("responder-load", "Responder load",
             f"People with an active role on reportable incidents over the last {RECENT_MONTHS} complete months, "
             "by the hour the incidents started, and hours from assignment to resolution.",
-            {"responder_load_monthly": ("month", "user_id", "user_name", "incidents", "incidents_as_commander",
+            {"incident_facts": ("as_of",),
+             "responder_load_monthly": ("month", "user_id", "user_name", "incidents", "incidents_as_commander",
                                         "business_hours", "off_hours", "sleep_hours", "effort_hours")},
             responder_load),
     Section("data-quality", "Data-quality issues", "Incidents whose records look wrong.",
@@ -627,7 +649,7 @@ p.showing { color: #555; font-size: .85rem; margin-top: .3rem; }
 table { border-collapse: collapse; font-size: .85rem; margin-top: .8rem; }
 td, th { border: 1px solid #ddd; padding: .25rem .5rem; } th { background: #f5f5f5; text-align: left; }
 td { font-variant-numeric: tabular-nums; }
-nav a { margin-right: 1rem; white-space: nowrap; }
+nav { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin-bottom: 1.5rem; }
 """
 
 
@@ -658,8 +680,8 @@ def report_as_of(reader: ReportReader) -> str:
     """The instant the report tables describe, as text for the page header."""
     if gaps := reader.missing(HEADER_READS):
         return f"unknown ({'; '.join(gaps)})"
-    value = reader.rows(f"select max(as_of) as as_of from {report_table('incident_facts')}")[0]["as_of"]
-    return "unknown (no incidents)" if value is None else str(value)
+    as_of = reader.as_of()
+    return as_of.strftime("%Y-%m-%d %H:%M UTC") if as_of else "unknown (no incidents loaded)"
 
 
 def render_html(sql_client: Any) -> RenderedPage:
