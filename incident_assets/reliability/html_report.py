@@ -53,9 +53,9 @@ class ReportReader:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-    def count(self, table: str, where: str = "true") -> int:
-        """Number of rows of a report table matching a condition."""
-        return int(self.rows(f"select count(*) as n from {report_table(table)} where {where}")[0]["n"])
+    def count(self, table: str) -> int:
+        """Number of rows of a report table."""
+        return int(self.rows(f"select count(*) as n from {report_table(table)}")[0]["n"])
 
     def as_of(self) -> datetime | None:
         """The instant the report tables describe (incident_facts.as_of) in UTC; None without incidents."""
@@ -121,8 +121,9 @@ def window_label(months: Sequence[str]) -> str:
 
 def styled(fig: go.Figure, y_title: str, height: int = 420, **layout: Any) -> go.Figure:
     """The page's common look: white template, legend below, y from zero."""
-    fig.update_layout(**{"height": height, "margin": dict(l=70, r=70, t=40, b=60), "template": "plotly_white",
-                         "legend": dict(orientation="h", y=-0.18, traceorder="normal"), "hovermode": "x unified", **layout})
+    look = {"height": height, "margin": dict(l=70, r=70, t=40, b=60), "template": "plotly_white",
+            "legend": dict(orientation="h", y=-0.18, traceorder="normal"), "hovermode": "x unified"}
+    fig.update_layout(**{**look, **layout})
     fig.update_yaxes(rangemode="tozero")
     if y_title:
         fig.update_layout(yaxis_title=y_title)
@@ -276,21 +277,27 @@ def service_targets(reader: ReportReader) -> dict[str, float]:
     return {r["service_id"]: float(r["slo_target_pct"]) for r in rows if r["slo_target_pct"] is not None}
 
 
+def window_totals(rows: Sequence[Mapping[str, Any]], key: str, in_window: Callable[[Mapping[str, Any]], bool],
+                  sums: Sequence[str], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per value of `key` over the rows `in_window` keeps: the `sums` columns added up (NULL as 0),
+    the `labels` columns as the first such row has them."""
+    totals: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        if in_window(r):
+            total = totals.setdefault(r[key], {**{c: r[c] for c in (key, *labels)}, **{c: 0 for c in sums}})
+            for column in sums:
+                total[column] += r[column] or 0
+    return list(totals.values())
+
+
 def worst_services(rows: list[dict], months: list[str], count: int) -> list[dict]:
     """The `count` services with the lowest availability over `months`, weighted by minutes."""
-    totals: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if month_label(r["month"]) not in months:
-            continue
-        t = totals.setdefault(r["service_id"], {"service_id": r["service_id"], "service_name": r["service_name"],
-                                                "owner_team_name": r["owner_team_name"], "incident_count": 0,
-                                                "incident_minutes": 0.0, "impact_minutes": 0.0,
-                                                "maintenance_minutes": 0.0, "month_minutes": 0.0})
-        for key in ("incident_count", "incident_minutes", "impact_minutes", "maintenance_minutes", "month_minutes"):
-            t[key] += float(r[key] or 0)
-    for t in totals.values():
+    totals = window_totals(rows, "service_id", lambda r: month_label(r["month"]) in months,
+                           ("incident_count", "incident_minutes", "impact_minutes", "maintenance_minutes",
+                            "month_minutes"), ("service_name", "owner_team_name"))
+    for t in totals:
         t["availability_pct"] = (100 * (1 - t["impact_minutes"] / t["month_minutes"]) if t["month_minutes"] else None)
-    ranked = sorted((t for t in totals.values() if t["availability_pct"] is not None),
+    ranked = sorted((t for t in totals if t["availability_pct"] is not None),
                     key=lambda t: (t["availability_pct"], t["service_name"] or ""))
     return ranked[:count]
 
@@ -398,7 +405,8 @@ def open_backlog(reader: ReportReader) -> str:
     table = table_html(rows, (
         Column("severity", "severity"), Column("n_open", "open"), Column("n_unacknowledged", "unacknowledged"),
         Column("age_p50_hours", "age p50 (hours)", fixed(1)), Column("age_p90_hours", "age p90 (hours)", fixed(1)),
-        Column("age_max_hours", "age max (hours)", fixed(1)), Column("oldest_incident_number", "oldest incident (number)"),
+        Column("age_max_hours", "age max (hours)", fixed(1)),
+        Column("oldest_incident_number", "oldest incident (number)"),
     ), len(rows), "rows", "open_incident_backlog")
     return chart_html(fig, "open-backlog-chart") + table
 
@@ -485,24 +493,19 @@ def alert_noise(reader: ReportReader) -> str:
 
 def alert_team_table(rows: list[dict], weeks: list[str]) -> str:
     """Per team over the recent weeks: alerts, share linked, share outside business hours."""
-    totals: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if day_label(r["week"]) not in weeks:
-            continue
-        t = totals.setdefault(r["team_id"], {"team": r["team_name"] or r["team_id"], "alerts": 0, "linked": 0,
-                                             "business": 0, "off": 0, "sleep": 0})
-        for key, column in (("alerts", "alerts"), ("linked", "linked_to_incident"), ("business", "business_hours"),
-                            ("off", "off_hours"), ("sleep", "sleep_hours")):
-            t[key] += r[column] or 0
-    for t in totals.values():
-        t["linked_pct"] = 100 * t["linked"] / t["alerts"] if t["alerts"] else None
-        t["unlinked"] = t["alerts"] - t["linked"]
-    ranked = sorted(totals.values(), key=lambda t: (-t["unlinked"], t["team"]))
+    totals = window_totals(rows, "team_id", lambda r: day_label(r["week"]) in weeks,
+                           ("alerts", "linked_to_incident", "business_hours", "off_hours", "sleep_hours"),
+                           ("team_name",))
+    for t in totals:
+        t["linked_pct"] = 100 * t["linked_to_incident"] / t["alerts"] if t["alerts"] else None
+        t["unlinked"] = t["alerts"] - t["linked_to_incident"]
+        t["team"] = t["team_name"] or t["team_id"]
+    ranked = sorted(totals, key=lambda t: (-t["unlinked"], t["team"]))
     caption = f"<h3>Noisiest teams, {weeks[0]} to {weeks[-1]} (weeks starting)</h3>" if weeks else ""
     return caption + table_html(ranked[:TABLE_ROWS], (
         Column("team", "team"), Column("alerts", "alerts"), Column("unlinked", "not linked to an incident"),
-        Column("linked_pct", "linked %", fixed(1)), Column("business", "alerts in business hours"),
-        Column("off", "alerts off hours"), Column("sleep", "alerts in sleep hours"),
+        Column("linked_pct", "linked %", fixed(1)), Column("business_hours", "alerts in business hours"),
+        Column("off_hours", "alerts off hours"), Column("sleep_hours", "alerts in sleep hours"),
     ), len(totals), "teams (with the all-teams row)", "alert_noise_weekly")
 
 
@@ -512,27 +515,23 @@ def responder_load(reader: ReportReader) -> str:
                        f"off_hours, sleep_hours, effort_hours from {report_table('responder_load_monthly')}")
     as_of = reader.as_of()
     months = complete_months_before(as_of) if as_of else []
-    totals: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if month_label(r["month"]) not in months:
-            continue
-        t = totals.setdefault(r["user_id"], {"user_name": r["user_name"] or r["user_id"], "incidents": 0,
-                                             "incidents_as_commander": 0, "business_hours": 0, "off_hours": 0,
-                                             "sleep_hours": 0, "effort_hours": 0.0})
-        for key in ("incidents", "incidents_as_commander", "business_hours", "off_hours", "sleep_hours"):
-            t[key] += r[key] or 0
-        t["effort_hours"] += float(r["effort_hours"] or 0)
+    totals = window_totals(rows, "user_id", lambda r: month_label(r["month"]) in months,
+                           ("incidents", "incidents_as_commander", "business_hours", "off_hours", "sleep_hours",
+                            "effort_hours"), ("user_name",))
     if not totals:
         return NO_DATA
-    ranked = sorted(totals.values(), key=lambda t: (-t["effort_hours"], t["user_name"]))
+    for t in totals:
+        t["user_name"] = t["user_name"] or t["user_id"]
+    ranked = sorted(totals, key=lambda t: (-t["effort_hours"], t["user_name"]))
     charted = list(reversed(ranked[:TABLE_ROWS]))
-    fig = go.Figure([go.Bar(orientation="h", name=name, y=[t["user_name"] for t in charted], x=[t[key] for t in charted],
-                            marker_color=color)
+    fig = go.Figure([go.Bar(orientation="h", name=name, y=[t["user_name"] for t in charted],
+                            x=[t[key] for t in charted], marker_color=color)
                      for key, name, color in (("business_hours", "started in business hours", COLORS["good"]),
                                               ("off_hours", "started off hours", COLORS["warn"]),
                                               ("sleep_hours", "started in sleep hours", COLORS["bad"]))])
     styled(fig, "", height=max(360, 28 * len(charted) + 140), barmode="stack", hovermode="y unified",
-           title=dict(text=f"Incidents per responder, {window_label(months)} (most effort first)", font=dict(size=14)))
+           title=dict(text=f"Incidents per responder, {window_label(months)} (most effort first)",
+                      font=dict(size=14)))
     fig.update_xaxes(title_text="incidents")
     table = table_html(ranked[:TABLE_ROWS], (
         Column("user_name", "responder"), Column("incidents", "incidents"),
