@@ -55,6 +55,7 @@ def traces(page: str, div_id: str) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def golden_page(tmp_path_factory) -> tuple[str, Any]:
+    """The report on the golden input (tables this build lacks completed by hand): page text and result."""
     tmp = tmp_path_factory.mktemp("html")
     dest = loaded_destination("duckdb", tmp)
     path = tmp / "reports" / "reliability.html"
