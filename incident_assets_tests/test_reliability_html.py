@@ -1,43 +1,189 @@
-"""The offline HTML report, built from the golden input."""
+"""The offline HTML report, built from the golden input (`reliability_inputs.py`).
+
+The tables the report SQL of this build does not produce yet get hand-made rows
+(`report_shapes.py`), so every chart is exercised; the browser test looks at the rendered page.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-from incident_assets.reliability.html_report import SECTIONS, write_html_report
-from incident_assets.reliability.runner import ReportParams, run_reports
+import pytest
+
+from incident_assets.reliability.assets import reliability_html_report
+from incident_assets.reliability.html_report import REPORT_TABLES, SECTIONS, report_table, write_html_report
+from incident_assets.reliability.runner import ReportParams, report_tables, run_reports
 from incident_assets_tests.reliability_inputs import AS_OF, incident, loaded_destination, ms
+from incident_assets_tests.report_shapes import complete_report_shapes
 
 EXPECTED_SECTIONS = {
     "incidents-per-month": "Incidents per month by severity",
-    "mtta-mttr": "MTTA and MTTR trends (p50 / p90)",
-    "availability": "Availability per service",
+    "mtta-mttr": "Time to detect, acknowledge, mitigate and resolve (p50 / p90)",
+    "availability": "Availability: the 8 worst services",
     "error-budget": "Error-budget burn per service",
     "open-backlog": "Open incident backlog",
     "change-failure": "Change failure rate",
     "retrospectives": "Retrospective completion",
+    "followups": "Follow-up action items",
+    "alert-noise": "Alert noise per team",
+    "responder-load": "Responder load",
     "data-quality": "Data-quality issues",
 }
+GOLDEN_MONTHS = ["2024-01-01", "2024-02-01", "2024-03-01"]
 
 
-def test_html_report_is_complete_and_offline(tmp_path):
-    dest = loaded_destination("duckdb", tmp_path)
-    path = tmp_path / "reports" / "reliability.html"
+def figure(page: str, div_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The data and layout plotly draws in a chart div, as written into the page."""
+    call = re.search(r'Plotly\.newPlot\(\s*"' + re.escape(div_id) + r'",\s*', page)
+    assert call, f"no chart {div_id}"
+    decoder = json.JSONDecoder()
+    data, end = decoder.raw_decode(page, call.end())
+    layout, _ = decoder.raw_decode(page, page.index("{", end))
+    return data, layout
+
+
+def traces(page: str, div_id: str) -> dict[str, dict[str, Any]]:
+    """The chart's traces by name (the first of each name)."""
+    data, _ = figure(page, div_id)
+    named: dict[str, dict[str, Any]] = {}
+    for trace in data:
+        named.setdefault(trace.get("name"), trace)
+    return named
+
+
+@pytest.fixture(scope="module")
+def golden_page(tmp_path_factory) -> tuple[str, Any]:
+    """The report on the golden input (tables this build lacks completed by hand): page text and result."""
+    tmp = tmp_path_factory.mktemp("html")
+    dest = loaded_destination("duckdb", tmp)
+    path = tmp / "reports" / "reliability.html"
     with dest.pipeline().sql_client() as sql:
         list(run_reports(sql, ReportParams(as_of=AS_OF)))
-        sections = write_html_report(sql, path)
-    page = path.read_text(encoding="utf-8")
-    assert sections == list(EXPECTED_SECTIONS) == [s.id for s in SECTIONS]
+        complete_report_shapes(sql)
+        written = write_html_report(sql, path)
+    assert not path.with_suffix(".html.tmp").exists()
+    return path.read_text(encoding="utf-8"), written
+
+
+def test_html_report_is_complete_and_offline(golden_page):
+    page, written = golden_page
+    assert written.sections == list(EXPECTED_SECTIONS) == [s.id for s in SECTIONS]
+    assert written.not_built == [] and written.html == page
     for section_id, title in EXPECTED_SECTIONS.items():
-        assert f'<section id="{section_id}"><h2>{title.replace("&", "&amp;")}</h2>' in page
-        # every section has a chart with data, not the empty placeholder
-        assert f'id="{section_id}-chart"' in page
-    assert "No data." not in page
+        assert f'<section id="{section_id}"><h2>{title}</h2>' in page
+        assert f'id="{section_id}-chart"' in page  # every section has a chart with data
+    assert "No data." not in page and "Not built" not in page
     assert not re.search(r"<script[^>]+src=[\"']?https?:", page, re.IGNORECASE)
     assert "Plotly" in page and len(page) > 1_000_000  # plotly.js inlined
-    assert "As of 2024-03-15 12:00:00+00:00" in page
+    assert "As of 2024-03-15 12:00 UTC" in page
     assert "svc-ghost" in page  # the data-quality table
-    assert not path.with_suffix(".html.tmp").exists()
+    assert not re.search(r"\bNaN\b|\bNone\b|undefined", re.sub(r"<script.*?</script>", "", page, flags=re.DOTALL))
+
+
+def test_time_axes_are_dates_in_order(golden_page):
+    page, _ = golden_page
+    severities = traces(page, "incidents-per-month-chart")
+    # I1, I2 in January, I5 in February, I10 in March
+    assert (severities["SEV1"]["x"], severities["SEV1"]["y"]) == (GOLDEN_MONTHS, [2, 1, 1])
+    for div_id in ("incidents-per-month-chart", "mtta-mttr-chart", "availability-chart", "change-failure-chart",
+                   "retrospectives-chart", "followups-chart", "alert-noise-chart"):
+        data, layout = figure(page, div_id)
+        axes = [v for k, v in layout.items() if k.startswith("xaxis")]
+        assert axes and all(axis["type"] == "date" for axis in axes), div_id
+        for trace in data:
+            assert trace["x"] == sorted(trace["x"]), (div_id, trace.get("name"))
+
+
+def test_mtta_and_mttr_have_panels_and_units_of_their_own(golden_page):
+    page, _ = golden_page
+    named = traces(page, "mtta-mttr-chart")
+    # MTTA January: I1 600 s, I2 1200 s, I3 900 s, I12 600 s -> p50 750 s = 12.5 minutes
+    assert named["MTTA p50"]["y"][0] == pytest.approx(12.5) and named["MTTA p50"]["yaxis"] == "y"
+    # MTTR January: 5400, 7200 (I11), 7200, 10800, 14400 s -> p50 7200 s = 2 hours, in the lower panel
+    assert named["MTTR p50"]["y"][0] == pytest.approx(2.0) and named["MTTR p50"]["yaxis"] == "y2"
+    _, layout = figure(page, "mtta-mttr-chart")
+    assert (layout["yaxis"]["title"]["text"], layout["yaxis2"]["title"]["text"]) == ("minutes", "hours")
+
+
+def test_availability_shows_the_worst_services_against_their_targets(golden_page):
+    page, _ = golden_page
+    _, layout = figure(page, "availability-chart")
+    # December to February are the complete months (no data in December); API is the worst, then Web, Database, Quiet
+    assert [a["text"] for a in layout["annotations"]] == [
+        "API (SLO 99.95 %)", "Web (SLO 99.9 %)", "Database (SLO 99.5 %)", "Quiet (SLO 99.95 %)"]
+    data, _ = figure(page, "availability-chart")
+    targets = [t for t in data if t["name"] == "SLO target %"]
+    assert [t["y"] for t in targets] == [[99.95] * 2, [99.9] * 2, [99.5] * 2, [99.95] * 2]
+    assert "availability % (2023-12 to 2024-02)" in page
+    assert "Showing 4 of 4 services. Full table: <code>reliability.service_reliability_monthly</code>" in page
+
+
+def test_error_budget_is_capped_with_a_visible_100_percent_line(golden_page):
+    page, _ = golden_page
+    data, layout = figure(page, "error-budget-chart")
+    bars = data[0]
+    assert bars["orientation"] == "h" and max(bars["x"]) <= 200
+    assert layout["xaxis"]["range"][1] == pytest.approx(204)
+    line = [s for s in layout["shapes"] if s["x0"] == 100 and s["x1"] == 100]
+    assert line and line[0]["line"]["width"] >= 2
+    assert any(a["text"] == "100 % = budget exhausted" for a in layout["annotations"])
+    assert all(re.fullmatch(r"[\d,]+ %( \(off scale\))?", t) for t in bars["text"])
+    assert "Showing 4 of 4 services (most budget consumed first" in page
+
+
+def test_tables_say_how_much_they_show(golden_page):
+    page, _ = golden_page
+    notes = re.findall(r'<p class="showing">Showing (\d+) of (\d+) ([^.]+)\. Full table: <code>([a-z_.]+)</code>',
+                       page)
+    tables = {table: (int(shown), int(total)) for shown, total, _, table in notes}
+    assert tables == {
+        "reliability.service_reliability_monthly": (4, 4),
+        "reliability.slo_error_budget": (4, 4),
+        "reliability.open_incident_backlog": (3, 3),  # SEV1, SEV2 and all
+        "reliability.alert_noise_weekly": (3, 3),
+        "reliability.responder_load_monthly": (2, 2),  # Alice and Bob in January and February
+        "reliability.data_quality_issues": (6, 6),
+    }
+    assert page.count("<table>") == len(notes)
+
+
+def test_report_tables_are_derived_from_the_sections():
+    assert REPORT_TABLES[0] == "incident_facts"
+    assert set(REPORT_TABLES) == {"incident_facts"} | {t for s in SECTIONS for t in s.reads}
+    assert {"followup_monthly", "alert_noise_weekly", "responder_load_monthly"} <= set(REPORT_TABLES)
+    deps = {d.asset_key.to_user_string() for d in reliability_html_report.specs_by_key[
+        reliability_html_report.key].deps}
+    assert deps == {f"reliability/{t}" for t in REPORT_TABLES if t in report_tables()}
+
+
+def test_missing_tables_show_a_not_built_note(tmp_path):
+    dest = loaded_destination("duckdb", tmp_path)
+    with dest.pipeline().sql_client() as sql:
+        list(run_reports(sql, ReportParams(as_of=AS_OF)))
+        complete_report_shapes(sql)
+        sql.execute_sql(f"drop table {report_table('slo_error_budget')}")
+        sql.execute_sql(f"alter table {report_table('alert_noise_weekly')} drop column linked_pct")
+        written = write_html_report(sql, tmp_path / "r.html")
+    assert written.not_built == ["availability", "error-budget", "alert-noise"]
+    page = written.html
+    assert page.count("Not built yet: table reliability.slo_error_budget does not exist.") == 2
+    assert "Not built yet: reliability.alert_noise_weekly has no column linked_pct." in page
+    assert 'id="incidents-per-month-chart"' in page  # the rest of the page is there
+
+
+def test_html_report_on_postgres(tmp_path, postgres_url):
+    dest = loaded_destination("postgres", tmp_path, postgres_url=postgres_url)
+    with dest.pipeline().sql_client() as sql:
+        list(run_reports(sql, ReportParams(as_of=AS_OF)))
+        complete_report_shapes(sql)
+        written = write_html_report(sql, tmp_path / "r.html")
+    assert written.not_built == [] and "No data." not in written.html
+    assert "As of 2024-03-15 12:00 UTC" in written.html
+    severities = traces(written.html, "incidents-per-month-chart")
+    assert (severities["SEV1"]["x"], severities["SEV1"]["y"]) == (GOLDEN_MONTHS, [2, 1, 1])
+    assert "Showing 6 of 6 issues" in written.html
 
 
 def test_html_report_on_empty_tables(tmp_path):
@@ -45,6 +191,12 @@ def test_html_report_on_empty_tables(tmp_path):
     dest = loaded_destination("duckdb", tmp_path, {"incidents": [bare]})
     with dest.pipeline().sql_client() as sql:
         list(run_reports(sql, ReportParams(as_of=AS_OF)))
-        write_html_report(sql, tmp_path / "r.html")
-    page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert page.count('<p class="empty">No data.</p>') == 4  # availability, budget, changes, data quality
+        complete_report_shapes(sql, with_rows=False)
+        written = write_html_report(sql, tmp_path / "r.html")
+    page = written.html
+    assert written.not_built == []
+    empty = re.findall(r'<section id="([a-z-]+)"><h2>[^<]*</h2><p class="blurb">[^<]*</p><p class="empty">No data.',
+                       page)
+    assert empty == ["availability", "error-budget", "change-failure", "followups", "alert-noise", "responder-load",
+                     "data-quality"]
+    assert '<p class="empty">No open incidents at as_of.</p>' in page

@@ -16,7 +16,7 @@ from incident_assets.destination import DestinationConfigError, check_destinatio
 from incident_assets.incident_api.assets import DESTINATION_POOL
 from incident_assets.incident_api.schedules import configured_timezone
 from incident_assets.reliability import previews
-from incident_assets.reliability.html_report import CHARTED_TABLES, write_html_report
+from incident_assets.reliability.html_report import REPORT_TABLES, write_html_report
 from incident_assets.reliability.inputs import ingestion_resource
 from incident_assets.reliability.runner import (
     DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_SLO_TARGET, DEFAULT_SLO_TARGETS, ReportParams, report_tables, run_reports,
@@ -139,33 +139,40 @@ def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityCon
 
 
 class HtmlReportConfig(dg.Config):
+    """Run config of the HTML report."""
+
     path: Optional[str] = None
     """Where to write the report. Else env INCIDENT_ASSETS_HTML_REPORT, else data/reports/reliability.html."""
 
 
 def html_report_path(config: HtmlReportConfig) -> Path:
+    """The report's file: run config, else the environment variable, else the default under data/."""
     configured = config.path or os.environ.get(HTML_REPORT_ENV, "").strip()
     return Path(configured) if configured else DEFAULT_HTML_REPORT_PATH
 
 
 @dg.asset(
     key=table_key("html_report"),
-    deps=[table_key(t) for t in CHARTED_TABLES],
+    # a table without SQL in this build is no dependency: the page shows its section as not built
+    deps=[table_key(t) for t in REPORT_TABLES if t in report_tables()],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"html", "plotly"},
     automation_condition=AUTOMATION,
     pool=DESTINATION_POOL,  # reads the DuckDB file, which a writer would lock
-    description="Offline, self-contained HTML reliability review (plotly JS inlined).",
+    description="Offline, self-contained HTML reliability review (plotly JS inlined); the materialization "
+                "shows its path and a file:// link.",
 )
 def reliability_html_report(context: dg.AssetExecutionContext, config: HtmlReportConfig) -> dg.MaterializeResult:
-    path = html_report_path(config)
+    """Writes the HTML report; its metadata says where it is and which sections wait for their tables."""
+    path = html_report_path(config).resolve()
     with make_pipeline().sql_client() as sql:
-        sections = write_html_report(sql, path)
-    context.log.info(f"reliability report written to {path}")
+        page = write_html_report(sql, path)
+    context.log.info(f"reliability report written to {path} ({path.as_uri()})")
     return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(path.resolve())),
-        "sections": dg.MetadataValue.json(sections),
+        "path": dg.MetadataValue.path(str(path)),
+        "url": dg.MetadataValue.url(path.as_uri()),
+        "sections": dg.MetadataValue.json(page.sections),
+        "sections_not_built": dg.MetadataValue.json(page.not_built),
         "size_bytes": dg.MetadataValue.int(path.stat().st_size),
     })
-
