@@ -12,7 +12,6 @@ from __future__ import annotations
 TEXT = "text"
 TIMESTAMP = "timestamp with time zone"
 BIGINT = "bigint"
-BOOLEAN = "boolean"
 
 
 def _cols(types: str, *names: str) -> dict[str, str]:
@@ -34,6 +33,8 @@ RAW_INPUTS: dict[str, dict[str, str]] = {
     "incidents__services": _child(id=TEXT, name=TEXT),
     "incidents__environments": _child(id=TEXT, name=TEXT),
     "incidents__functionalities": _child(id=TEXT, name=TEXT),
+    # how an incident hurts each service: the condition weighs its downtime
+    "incidents__impacts": _child(type=TEXT, impact__id=TEXT, condition__name=TEXT, condition__position=BIGINT),
     "incidents__team_assignments": _child(status=TEXT, team__id=TEXT, team__name=TEXT),
     "incidents__role_assignments": _child(
         status=TEXT, incident_role__id=TEXT, incident_role__name=TEXT,
@@ -51,6 +52,8 @@ RAW_INPUTS: dict[str, dict[str, str]] = {
     "change_events": {**_cols(TEXT, "_dlt_id", "id", "summary"), "starts_at": TIMESTAMP},
     "change_events__services": _child(id=TEXT, name=TEXT),
     "retrospectives": _cols(TEXT, "id", "incident_id"),
+    "scheduled_maintenances": {"_dlt_id": TEXT, **_cols(TIMESTAMP, "starts_at", "ends_at")},
+    "scheduled_maintenances__impacts": _child(type=TEXT, impact__id=TEXT),
 }
 
 

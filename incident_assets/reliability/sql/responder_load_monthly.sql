@@ -1,8 +1,19 @@
 -- Per user and month of the incident's started_at: reportable incidents where the user has an
--- active role assignment, those as commander (role name containing 'commander', any case), and
+-- active role assignment, those as commander (role name containing commander, any case), and
 -- those that started outside 08:00-18:00 Monday-Friday UTC. user_name comes from the users
 -- endpoint, else from the assignment.
--- Columns: month, user_id, user_name, incidents, incidents_as_commander, incidents_off_hours.
+--
+-- columns:
+--   month: calendar month (UTC) of the incident's start, written as its first day
+--   user_id: the responder
+--   user_name: the responder's name
+--   incidents: reportable incidents with an active role of the user
+--   incidents_as_commander: those where one of the user's roles is named like commander
+--   incidents_off_hours: those that started outside 08:00-18:00 Monday-Friday UTC
+--
+-- preview:
+--   select month, user_name, incidents, incidents_as_commander, incidents_off_hours
+--   from {{report.responder_load_monthly}} order by month desc, incidents desc, user_name
 with assignments as (
     select
         f.incident_id, f.started_at, ra.user__id as user_id, ra.user__name as assigned_name,
