@@ -44,7 +44,9 @@ maintenance as (
     select mi.impact__id as service_id, m.starts_at as interval_start, least(m.ends_at, {{as_of}}) as interval_end
     from {{raw.scheduled_maintenances}} as m
     join {{raw.scheduled_maintenances__impacts}} as mi on mi._dlt_parent_id = m._dlt_id
-    where mi.type = 'service' and mi.impact__id is not null and m.starts_at < least(m.ends_at, {{as_of}})
+    -- a maintenance without an end covers nothing (least() alone would skip the NULL)
+    where mi.type = 'service' and mi.impact__id is not null and m.ends_at is not null
+      and m.starts_at < least(m.ends_at, {{as_of}})
 ),
 -- every set of intervals to merge: a service's incidents at each level (layer = level), and its
 -- maintenances (layer = -1)
