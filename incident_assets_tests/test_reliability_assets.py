@@ -8,7 +8,8 @@ import dagster as dg
 import pytest
 
 from incident_assets.reliability.assets import reliability_assets, reliability_html_report
-from incident_assets.reliability.runner import report_tables
+from incident_assets.reliability.previews import markdown_text
+from incident_assets.reliability.runner import ReportSqlError, parse_report_file, report_tables
 from incident_assets_tests.ingestion import failure_message
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, WEIGHTS, loaded_destination
 
@@ -60,8 +61,6 @@ def test_specs_lineage():
 
 
 def test_descriptions_keep_angle_brackets_and_code():
-    from incident_assets.reliability.previews import markdown_text
-
     # markdown would take <metric> for an HTML tag and drop it; inside a code span it is kept as is
     assert markdown_text("seconds_to_<metric> and `seconds_to_<metric>`") == \
         "seconds_to_\\<metric\\> and `seconds_to_<metric>`"
@@ -142,6 +141,7 @@ def test_html_report_asset(golden_env, tmp_path):
         "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
     meta = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
     assert meta["path"].value == str(path.resolve()) and path.exists()
+    assert meta["url"].value == path.resolve().as_uri() and meta["url"].value.startswith("file:///")
 
 
 # --- impact weights: run config, env, bad values ---------------------------------------------
@@ -188,3 +188,49 @@ def test_bad_impact_weights_fail_before_any_sql(weights_env, monkeypatch, env, w
     # nothing ran: not even the input views
     assert weights_env.query("select count(*) from information_schema.tables "
                              "where table_schema in ('reliability', 'reliability_inputs')") == [(0,)]
+
+
+# --- the SQL header block ------------------------------------------------------------------------
+
+HEADER = """-- What the table answers,
+-- on two lines.
+--
+-- A second paragraph with <angle> brackets.
+--
+-- columns:
+--   month: calendar month
+--   value_minutes: a longer text that
+--     continues here: deeper indented
+--
+-- preview:
+--   select month from {{report.example}}
+--   order by month
+--
+-- headline:
+--   select count(*) as months from {{report.example}}
+select {{as_of}} as month, 1 as value_minutes
+"""
+
+
+def test_header_block_parsed():
+    table = parse_report_file("example", HEADER)
+    assert table.description == "What the table answers, on two lines.\n\nA second paragraph with <angle> brackets."
+    assert table.columns == (("month", "calendar month"),
+                             ("value_minutes", "a longer text that continues here: deeper indented"))
+    assert table.preview == "select month from {{report.example}}\norder by month"
+    assert table.headline == "select count(*) as months from {{report.example}}"
+    assert table.template.strip().startswith("select {{as_of}}") and table.report_inputs == ()
+
+
+@pytest.mark.parametrize("text, error", [
+    ("-- Only a description.\nselect 1 as x\n", "example.sql: the header has no columns: section"),
+    ("-- columns:\n--   x: a column\nselect 1 as x\n", "example.sql: the header has no description"),
+    ("-- D.\n--\n-- columns:\n--   x:\nselect 1 as x\n", "example.sql: columns ['x'] have no description"),
+    ("-- D.\n--\n-- columns:\n--   x: one\n--   x: two\nselect 1 as x\n", "example.sql: a column is listed twice"),
+    ("-- D.\n--\n-- columns:\n--   x: one\n-- stray\nselect 1 as x\n", "example.sql: header line 'stray'"),
+    ("-- D.\n--\n-- columns:\n--   x: one\n--\n-- preview:\n--   select * from {{raw.incidents}}\nselect 1 as x\n",
+     "example.sql: preview and headline queries read report tables, not raw ones"),
+])
+def test_bad_header_block_fails_clearly(text, error):
+    with pytest.raises(ReportSqlError, match=re.escape(error)):
+        parse_report_file("example", text)

@@ -57,6 +57,7 @@ class ReliabilityConfig(dg.Config):
 
 
 def parse_instant(text: str, source: str) -> datetime:
+    """An ISO-8601 instant (UTC when it has no offset); else a Failure naming `source`."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -66,6 +67,7 @@ def parse_instant(text: str, source: str) -> datetime:
 
 
 def run_start(context: dg.AssetExecutionContext) -> datetime:
+    """When the run started (now, when the instance has no record of it)."""
     record = context.instance.get_run_record_by_id(context.run_id)
     started = record.start_time if record is not None else None
     return datetime.fromtimestamp(started, timezone.utc) if started else datetime.now(timezone.utc)
@@ -108,6 +110,7 @@ def report_params(config: ReliabilityConfig, context: dg.AssetExecutionContext) 
 
 
 def table_key(name: str) -> dg.AssetKey:
+    """The asset key of a report table (or of the HTML report): `reliability/<name>`."""
     return dg.AssetKey([GROUP, name])
 
 
@@ -171,6 +174,7 @@ class HtmlReportConfig(dg.Config):
 
 
 def html_report_path(config: HtmlReportConfig) -> Path:
+    """Where the HTML report goes: run config, else env, else the default under data/."""
     configured = config.path or os.environ.get(HTML_REPORT_ENV, "").strip()
     return Path(configured) if configured else DEFAULT_HTML_REPORT_PATH
 
@@ -186,12 +190,14 @@ def html_report_path(config: HtmlReportConfig) -> Path:
     description="Offline, self-contained HTML reliability review (plotly JS inlined).",
 )
 def reliability_html_report(context: dg.AssetExecutionContext, config: HtmlReportConfig) -> dg.MaterializeResult:
+    """Writes the HTML report from the report tables and records where it is."""
     path = html_report_path(config)
     with make_pipeline().sql_client() as sql:
         sections = write_html_report(sql, path)
     context.log.info(f"reliability report written to {path}")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(path.resolve())),
+        "url": dg.MetadataValue.url(path.resolve().as_uri()),  # opens the report from the UI
         "sections": dg.MetadataValue.json(sections),
         "size_bytes": dg.MetadataValue.int(path.stat().st_size),
     })
