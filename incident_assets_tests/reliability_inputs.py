@@ -2,6 +2,8 @@
 
 The records are shaped as the API serves them and are loaded through dlt with the project's own hints, so the report SQL sees what ingestion produces.
 Every expected number in the tests is derived by hand from these records (see the comments).
+`GOLDEN` covers the milestone rules and most tables; `WEIGHTS` (a data set of its own) covers
+impact weights, scheduled maintenance and stale incidents.
 
 `AS_OF` = Fri 2024-03-15 12:00 UTC. Weekdays: Jan 10 Wed, Jan 20 Sat, Jan 25 Thu, Feb 5 Mon,
 Feb 10 Sat, Feb 20 Tue, Mar 1 Fri, Mar 5 Tue, Mar 10 Sun, Mar 14 Thu.

@@ -16,25 +16,24 @@ from incident_assets_tests.reliability_inputs import AS_OF_ISO, WEIGHTS, loaded_
 RUN_CONFIG = {"ops": {"reliability_assets": {"config": {"as_of": AS_OF_ISO}}}}
 
 
-@pytest.fixture
-def golden_env(tmp_path, monkeypatch):
-    dest = loaded_destination("duckdb", tmp_path)
+def point_reports_at(dest, monkeypatch: pytest.MonkeyPatch):
+    """The assets write to `dest`, with no report setting left in the environment."""
     for key, value in dest.env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("INCIDENT_ASSETS_AS_OF", raising=False)
     monkeypatch.delenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", raising=False)
     return dest
+
+
+@pytest.fixture
+def golden_env(tmp_path, monkeypatch):
+    return point_reports_at(loaded_destination("duckdb", tmp_path), monkeypatch)
 
 
 @pytest.fixture
 def weights_env(tmp_path, monkeypatch):
     """The impact weights inputs, nothing built yet."""
-    dest = loaded_destination("duckdb", tmp_path, WEIGHTS)
-    for key, value in dest.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("INCIDENT_ASSETS_AS_OF", raising=False)
-    monkeypatch.delenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", raising=False)
-    return dest
+    return point_reports_at(loaded_destination("duckdb", tmp_path, WEIGHTS), monkeypatch)
 
 
 def materializations(result: dg.ExecuteInJobResult) -> dict[str, dict]:

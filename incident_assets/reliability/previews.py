@@ -70,7 +70,8 @@ def preview_markdown(sql_client: Any, table: ReportTable, literals: Mapping[str,
                      report_schema: str = REPORT_SCHEMA) -> str:
     """The header's preview query as a markdown table of its first rows, saying how many it shows."""
     query = render(table.preview_template, literals, report_schema, name=table.name)
-    columns, rows = _fetch(sql_client, f"select * from ({query}) as preview limit {MAX_ROWS}")
+    # the limit goes on the query itself: a subquery's order by need not survive the outer select
+    columns, rows = _fetch(sql_client, f"{query}\nlimit {MAX_ROWS}")
     if not rows:
         return f"`{report_schema}.{table.name}` is empty."
     (total,), = _fetch(sql_client, f"select count(*) from ({query}) as preview")[1]
