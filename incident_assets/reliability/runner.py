@@ -298,7 +298,7 @@ def _columns(lines: list[str], name: str) -> tuple[tuple[str, str], ...]:
     return tuple((c, text) for c, text in columns)
 
 
-def _query(lines: Optional[list[str]]) -> Optional[str]:
+def _section_query(lines: Optional[list[str]]) -> Optional[str]:
     text = "\n".join(line.strip() for line in lines or [] if line.strip())
     return text or None
 
@@ -335,8 +335,8 @@ def parse_report_file(name: str, text: str) -> ReportTable:
         raise ReportSqlError(f"{name}.sql: the header has no description")
     raw, report = _references(template, name)
     table = ReportTable(name, template, tuple(sorted(raw)), tuple(sorted(report)), description,
-                        _columns(sections["columns"], name), _query(sections.get("preview")),
-                        _query(sections.get("headline")))
+                        _columns(sections["columns"], name), _section_query(sections.get("preview")),
+                        _section_query(sections.get("headline")))
     for query in (table.preview, table.headline):
         if query and _references(query, name)[0]:
             raise ReportSqlError(f"{name}.sql: preview and headline queries read report tables, not raw ones")
