@@ -1,8 +1,9 @@
 """Hand-built API records for the reliability golden tests, and how to load them.
 
-The records are shaped as the API serves them (`shared/incident-api.md`) and are loaded
-through dlt with the project's own hints, so the report SQL sees what ingestion produces.
+The records are shaped as the API serves them and are loaded through dlt with the project's own hints, so the report SQL sees what ingestion produces.
 Every expected number in the tests is derived by hand from these records (see the comments).
+`GOLDEN` covers the milestone rules and most tables; `WEIGHTS` (a data set of its own) covers
+impact weights, scheduled maintenance and stale incidents.
 
 `AS_OF` = Fri 2024-03-15 12:00 UTC. Weekdays: Jan 10 Wed, Jan 20 Sat, Jan 25 Thu, Feb 5 Mon,
 Feb 10 Sat, Feb 20 Tue, Mar 1 Fri, Mar 5 Tue, Mar 10 Sun, Mar 14 Thu.
@@ -47,6 +48,24 @@ def role(user: tuple[str, str], role_name: str, status: str = "active") -> dict[
             "created_at": ts("2024-01-01 00:00"), "updated_at": ts("2024-01-01 00:00")}
 
 
+def condition(name: str, position: int) -> dict[str, Any]:
+    return {"id": f"cond-{position}-{name.strip().lower().replace(' ', '-')}", "name": name, "position": position}
+
+
+# FireHydrant's default conditions
+UNAVAILABLE, PARTIAL = condition("Unavailable", 0), condition("Partially Unavailable", 1)
+DEGRADED, BUG = condition("Degraded", 2), condition("Bug", 3)
+
+
+def impact(target: dict[str, str], cond: dict[str, Any], kind: str = "service") -> dict[str, Any]:
+    """One entry of an incident's (or maintenance's) `impacts`."""
+    return {"id": f"imp-{target['id']}-{cond['id']}", "type": kind, "impact": target, "condition": cond}
+
+
+def outage(*services: dict[str, str]) -> list[dict[str, Any]]:
+    return [impact(s, UNAVAILABLE) for s in services]
+
+
 ALICE, BOB, CAROL = ("u-alice", "Alice"), ("u-bob", "Bob"), ("u-carol", "Carol")
 API, WEB, DB, GHOST = svc("svc-api", "API"), svc("svc-web", "Web"), svc("svc-db", "Database"), svc("svc-ghost", "Ghost")
 PROD, STAGING = svc("env-prod", "Production"), svc("env-stg", "Staging")
@@ -54,6 +73,8 @@ PROD, STAGING = svc("env-prod", "Production"), svc("env-stg", "Staging")
 
 def incident(number: int, severity: Optional[str], start: Optional[str], milestones: list[dict[str, Any]],
              services: list[dict[str, str]], created: Optional[str] = None, **extra: Any) -> dict[str, Any]:
+    """An incident as the API serves it; unless `impacts` says otherwise, each listed service is
+    Unavailable (weight 1, so the availability numbers are those of full outages)."""
     started = [ms("started", start)] if start else []
     return {
         "id": f"inc-{number:02d}", "number": number, "name": f"Incident {number}", "severity": severity,
@@ -61,7 +82,7 @@ def incident(number: int, severity: Optional[str], start: Optional[str], milesto
         "created_at": ts(created or start), "started_at": None, "discarded_at": None,
         "milestones": started + milestones, "services": services, "environments": [],
         "functionalities": [], "team_assignments": [], "role_assignments": [],
-        "labels": {}, "custom_fields": [], "report_id": None, **extra,
+        "labels": {}, "custom_fields": [], "report_id": None, "impacts": outage(*services), **extra,
     }
 
 
@@ -102,10 +123,11 @@ INCIDENTS = [
     # I7 archived and excluded severity: archived wins
     incident(7, "MAINTENANCE", "2024-02-14 10:00", [ms("resolved", "2024-02-14 11:00")], [API],
              discarded_at=ts("2024-02-15 00:00")),
-    # I8 null severity: reportable, as 'none'; ack 600, resolve 2400
+    # I8 null severity: reportable, as 'none'; ack 600, resolve 2400; no impact entry: weight 1
+    # and missing_impact_condition
     incident(8, None, "2024-02-20 10:00", [
         ms("acknowledged", "2024-02-20 10:10"), ms("resolved", "2024-02-20 10:40")], [DB],
-        role_assignments=[role(BOB, "Commander")]),
+        role_assignments=[role(BOB, "Commander")], impacts=[]),
     # I9 SEV2 API open since Mar 10 12:00 (age 432000), ack 1800
     incident(9, "SEV2", "2024-03-10 12:00", [ms("acknowledged", "2024-03-10 12:30")], [API],
              environments=[STAGING], current_milestone="acknowledged"),
@@ -114,10 +136,11 @@ INCIDENTS = [
              current_milestone="mitigated"),
     # I11 SEV3 DB: no started milestone, no started_at -> created_at; impact spans Jan/Feb
     incident(11, "SEV3", None, [ms("resolved", "2024-02-01 01:00")], [DB], created="2024-01-31 23:00"),
-    # I12 SEV2 API+unknown service, overlapping I1's impact; ack 600, mitigate 3600, resolve 5400
+    # I12 SEV2 API+unknown service, overlapping I1's impact; ack 600, mitigate 3600, resolve 5400;
+    # an impact entry for API only (the unknown service's condition is missing)
     incident(12, "SEV2", "2024-01-10 10:30", [
         ms("acknowledged", "2024-01-10 10:40"), ms("mitigated", "2024-01-10 11:30"),
-        ms("resolved", "2024-01-10 12:00")], [API, GHOST]),
+        ms("resolved", "2024-01-10 12:00")], [API, GHOST], impacts=outage(API)),
     # I13 SEV3 Web: mitigated after resolved (milestone_order); resolve 3600, impact 5400
     incident(13, "SEV3", "2024-03-01 10:00", [
         ms("resolved", "2024-03-01 11:00"), ms("mitigated", "2024-03-01 11:30")], [WEB]),
@@ -177,6 +200,89 @@ CATALOG = {
 }
 
 GOLDEN: dict[str, list[dict[str, Any]]] = {"incidents": INCIDENTS, **CATALOG}
+
+
+# --- impact weights: a data set of its own (same AS_OF) ----------------------------------------
+#
+# Feb 2024 has 29 days = 41760 minutes; Jan 44640; Mar up to as_of 14.5 days = 20880. The SLO
+# window is [Feb 14 12:00, Mar 15 12:00) = 43200 minutes. Every incident is SEV2 (reportable).
+
+PAY, SEARCH, MAIL, AUTH = (svc("svc-pay", "Payments"), svc("svc-search", "Search"), svc("svc-mail", "Mail"),
+                           svc("svc-auth", "Auth"))
+# renamed and custom conditions: not in the weights map, weighed by position
+TOTALLY_DOWN, LIMPING, COSMETIC = condition("Totally Down", 0), condition("Limping", 1), condition("Cosmetic", 5)
+# a default name written loosely: the name wins over its (odd) position
+LOOSE_UNAVAILABLE = condition("  unAVAILABLE ", 3)
+
+
+def window(number: int, start: str, end: str, services: list[dict[str, str]], impacts: list[dict[str, Any]],
+           end_kind: str = "mitigated", **extra: Any) -> dict[str, Any]:
+    """A resolved reportable incident impacting from `start` to its `end_kind` milestone at `end`
+    (mitigated: resolved at the same time too)."""
+    ends = [ms("mitigated", end), ms("resolved", end)] if end_kind == "mitigated" else [ms(end_kind, end)]
+    return incident(number, "SEV2", start, ends, services, impacts=impacts, **extra)
+
+
+def maintenance(mid: str, start: str, end: Optional[str], impacts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"id": mid, "name": f"Maintenance {mid}", "summary": None, "description": None,
+            "starts_at": ts(start), "ends_at": ts(end) if end else None,
+            "created_at": ts("2024-01-01 00:00"), "updated_at": ts("2024-01-01 00:00"),
+            "labels": {}, "impacts": impacts, "incident": None, "status_pages": []}
+
+
+WEIGHT_INCIDENTS = [
+    # W1 Payments Feb 5 [10:00, 12:00) Partially Unavailable: 0.3. Its entries for Search (not
+    # listed) and for an environment are ignored.
+    window(21, "2024-02-05 10:00", "2024-02-05 12:00", [PAY],
+           [impact(PAY, PARTIAL), impact(SEARCH, UNAVAILABLE), impact(PROD, UNAVAILABLE, "environment")]),
+    # W2 Payments Feb 5 [11:00, 11:30) "  unAVAILABLE " (position 3): by name, 1.0; overlaps W1,
+    # which it outweighs while both are open (resolved, not mitigated)
+    window(22, "2024-02-05 11:00", "2024-02-05 11:30", [PAY], [impact(PAY, LOOSE_UNAVAILABLE)], "resolved"),
+    # W3 Payments Feb 20 [08:00, 10:00), three entries: Degraded 0, Limping (position 1) 0.3,
+    # Totally Down (position 0) 1.0: the highest, 1.0. Maintenance from 09:00 (M1).
+    window(23, "2024-02-20 08:00", "2024-02-20 10:00", [PAY],
+           [impact(PAY, DEGRADED), impact(PAY, LIMPING), impact(PAY, TOTALLY_DOWN)]),
+    # W4 Payments Feb 25 [10:00, 11:00) 0.3, inside maintenance M2 [09:00, 12:00): weighs nothing
+    window(24, "2024-02-25 10:00", "2024-02-25 11:00", [PAY], [impact(PAY, PARTIAL)]),
+    # W5 Search Feb 10 [10:00, 12:00) Cosmetic (position 5): 0
+    window(25, "2024-02-10 10:00", "2024-02-10 12:00", [SEARCH], [impact(SEARCH, COSMETIC)], "resolved"),
+    # W6 Search and Mail Feb 10 [11:00, 11:30) (mitigated; resolved 13:00): an entry for Mail
+    # only, so Search weighs 1.0 and is reported as missing_impact_condition
+    incident(26, "SEV2", "2024-02-10 11:00", [ms("mitigated", "2024-02-10 11:30"), ms("resolved", "2024-02-10 13:00")],
+             [SEARCH, MAIL], impacts=[impact(MAIL, UNAVAILABLE)]),
+    # W7 Auth open since Jan 20 00:00 (55.5 days before as_of: stale_open), Partially Unavailable
+    incident(27, "SEV2", "2024-01-20 00:00", [], [AUTH], impacts=[impact(AUTH, PARTIAL)]),
+    # W8 Auth open since Mar 14 12:00 (1 day: not stale), Degraded: 0
+    incident(28, "SEV2", "2024-03-14 12:00", [], [AUTH], impacts=[impact(AUTH, DEGRADED)]),
+    # W9 Payments Mar 1 [10:00, 14:00): the longest in the SLO window, but Degraded: 0
+    window(29, "2024-03-01 10:00", "2024-03-01 14:00", [PAY], [impact(PAY, DEGRADED)]),
+    # W10 Payments Mar 2 [10:00, 15:00) 0.3: 300 min x 0.3 = 90 weighted minutes, more than W3's
+    # 60 once maintenance is taken out (120 without)
+    window(30, "2024-03-02 10:00", "2024-03-02 15:00", [PAY], [impact(PAY, PARTIAL)]),
+]
+
+MAINTENANCES = [
+    # M1 and M1b overlap: Payments under maintenance Feb 20 [09:00, 13:00) = 240 minutes
+    maintenance("m-1", "2024-02-20 09:00", "2024-02-20 12:00", [impact(PAY, BUG)]),
+    maintenance("m-1b", "2024-02-20 11:00", "2024-02-20 13:00", [impact(PAY, BUG)]),
+    # M2 covers W4 whole: Feb 25 [09:00, 12:00) = 180 minutes
+    maintenance("m-2", "2024-02-25 09:00", "2024-02-25 12:00", [impact(PAY, BUG)]),
+    # M3 without an end: covers nothing
+    maintenance("m-3", "2024-02-26 00:00", None, [impact(PAY, UNAVAILABLE)]),
+    # M4 on an environment only, during W1: covers no service
+    maintenance("m-4", "2024-02-05 10:00", "2024-02-05 12:00", [impact(PROD, UNAVAILABLE, "environment")]),
+]
+
+WEIGHTS: dict[str, list[dict[str, Any]]] = {
+    "incidents": WEIGHT_INCIDENTS,
+    "scheduled_maintenances": MAINTENANCES,
+    "services": [
+        {"id": "svc-pay", "name": "Payments", "slug": "pay", "service_tier": 1, "labels": {}, "owner": None},
+        {"id": "svc-search", "name": "Search", "slug": "search", "service_tier": 2, "labels": {}, "owner": None},
+        {"id": "svc-mail", "name": "Mail", "slug": "mail", "service_tier": 3, "labels": {}, "owner": None},
+        {"id": "svc-auth", "name": "Auth", "slug": "auth", "service_tier": 2, "labels": {}, "owner": None},
+    ],
+}
 
 
 def load(pipeline: dlt.Pipeline, data: dict[str, list[dict[str, Any]]]) -> None:

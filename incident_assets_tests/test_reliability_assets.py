@@ -8,19 +8,32 @@ import dagster as dg
 import pytest
 
 from incident_assets.reliability.assets import reliability_assets, reliability_html_report
-from incident_assets.reliability.runner import report_tables
-from incident_assets_tests.reliability_inputs import AS_OF_ISO, loaded_destination
+from incident_assets.reliability.previews import markdown_text
+from incident_assets.reliability.runner import ReportSqlError, parse_report_file, report_tables
+from incident_assets_tests.ingestion import failure_message
+from incident_assets_tests.reliability_inputs import AS_OF_ISO, WEIGHTS, loaded_destination
 
 RUN_CONFIG = {"ops": {"reliability_assets": {"config": {"as_of": AS_OF_ISO}}}}
 
 
-@pytest.fixture
-def golden_env(tmp_path, monkeypatch):
-    dest = loaded_destination("duckdb", tmp_path)
+def point_reports_at(dest, monkeypatch: pytest.MonkeyPatch):
+    """The assets write to `dest`, with no report setting left in the environment."""
     for key, value in dest.env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("INCIDENT_ASSETS_AS_OF", raising=False)
+    monkeypatch.delenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", raising=False)
     return dest
+
+
+@pytest.fixture
+def golden_env(tmp_path, monkeypatch):
+    return point_reports_at(loaded_destination("duckdb", tmp_path), monkeypatch)
+
+
+@pytest.fixture
+def weights_env(tmp_path, monkeypatch):
+    """The impact weights inputs, nothing built yet."""
+    return point_reports_at(loaded_destination("duckdb", tmp_path, WEIGHTS), monkeypatch)
 
 
 def materializations(result: dg.ExecuteInJobResult) -> dict[str, dict]:
@@ -36,10 +49,20 @@ def test_specs_lineage():
     health = {d.asset_key.to_user_string() for d in specs["reliability/catalog_health"].deps}
     assert {"incident_api/environments", "incident_api/services", "incident_api/functionalities",
             "incident_api/teams", "incident_api/webhooks", "reliability/incident_facts"} <= health
-    for spec in specs.values():
+    for name, spec in specs.items():
         assert spec.group_name == "reliability" and spec.owners == ["team:sre-platform"]
         assert spec.kinds == {"sql", "duckdb"} and spec.automation_condition is not None
+        table = report_tables()[name.split("/")[-1]]
+        assert [c.name for c in spec.metadata["dagster/column_schema"].columns] == [c for c, _ in table.columns]
+        assert all(c.description for c in spec.metadata["dagster/column_schema"].columns)
+        assert spec.description.endswith(f"[Metric definitions](docs/metrics.md#{table.name})")
     assert reliability_assets.can_subset
+
+
+def test_descriptions_keep_angle_brackets_and_code():
+    # markdown would take <metric> for an HTML tag and drop it; inside a code span it is kept as is
+    assert markdown_text("seconds_to_<metric> and `seconds_to_<metric>`") == \
+        "seconds_to_\\<metric\\> and `seconds_to_<metric>`"
 
 
 def test_materialize_all_with_metadata(golden_env):
@@ -50,10 +73,33 @@ def test_materialize_all_with_metadata(golden_env):
     assert meta["incident_facts"]["dagster/row_count"].value == 15
     assert meta["open_incident_backlog"]["dagster/row_count"].value == 3
     assert meta["slo_error_budget"]["dagster/row_count"].value == 4
-    assert meta["data_quality_issues"]["dagster/row_count"].value == 6
+    assert meta["data_quality_issues"]["dagster/row_count"].value == 8
+    # previews in minutes; the Mar resolve p50 / p90 are 2400 / 3360 seconds
     preview = meta["mttx_monthly"]["preview"].value
-    assert preview.startswith("| month | severity | metric | n | p50_seconds | p90_seconds |")
-    assert "| 2024-03 | all | resolve | 2 | 2,400.00 | 3,360.00 |" in preview
+    assert preview.startswith("| month | severity | metric | n | p50_minutes | p90_minutes |")
+    assert "| 2024-03 | all | resolve | 2 | 40.00 | 56.00 |" in preview
+    # (all + severities) x (acknowledge, resolve): Jan all/SEV1/SEV2/SEV3, Feb all/SEV1/SEV2/SEV3/none,
+    # Mar all/SEV1/SEV2/SEV3: 13 x 2 = 26
+    assert preview.endswith("Showing 15 of 26 rows of the preview query.")
+    # headline numbers, per run, of the last complete month (Feb: I4, I5, I8, I15; I11 started in
+    # Jan). MTTA over 600 and 1800 s (I5's is negative, I15 has none): p50 1200 s = 20 min, p90
+    # 600 + 0.9 x 1200 = 1680 s = 28 min. MTTR over 1800, 2400, 3600, 7200: p50 3000 s = 50 min.
+    assert meta["mttx_monthly"]["mtta_p50_minutes"].value == pytest.approx(20.0)
+    assert meta["mttx_monthly"]["mtta_p90_minutes"].value == pytest.approx(28.0)
+    assert meta["mttx_monthly"]["mttr_p50_minutes"].value == pytest.approx(50.0)
+    assert meta["open_incident_backlog"]["n_open"] == dg.MetadataValue.int(2)
+    assert meta["open_incident_backlog"]["n_unacknowledged"] == dg.MetadataValue.int(1)
+    # API 7200 bad minutes of 21.6, Web 150 of 43.2; DB 90 of 216 and Quiet 0 are within budget
+    assert meta["slo_error_budget"]["services_over_budget"] == dg.MetadataValue.int(2)
+    assert meta["data_quality_issues"]["missing_impact_condition"] == dg.MetadataValue.int(2)
+    # Feb (41760 min): DB's 130 impact minutes (I11 60, I8 40, I15 30) are the worst (API 30, Web 120)
+    assert meta["service_reliability_monthly"]["worst_availability_pct_last_complete_month"].value == \
+        pytest.approx(100 * (1 - 130 / 41760))
+    # column schema: the header's descriptions, the created table's types
+    schema = meta["service_reliability_monthly"]["dagster/column_schema"].schema
+    assert [(c.name, c.type) for c in schema.columns][:3] == [("month", "date"), ("service_id", "varchar"),
+                                                             ("service_name", "varchar")]
+    assert schema.columns[5].description.startswith("minutes in the month with at least one reportable incident")
     sql = meta["incident_facts"]["sql"].value
     assert sql.startswith("```sql\n") and "reliability_inputs.incidents__milestones" in sql
     assert "2024-03-15 12:00:00+00" in sql and "{{" not in sql
@@ -94,3 +140,96 @@ def test_html_report_asset(golden_env, tmp_path):
         "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
     meta = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
     assert meta["path"].value == str(path.resolve()) and path.exists()
+    assert meta["url"].value == path.resolve().as_uri() and meta["url"].value.startswith("file:///")
+
+
+# --- impact weights: run config, env, bad values ---------------------------------------------
+
+AUTH_FEB = ("select impact_minutes from reliability.service_reliability_monthly "
+            "where service_id = 'svc-auth' and month = date '2024-02-01'")
+
+
+def weights_run(weights=None, **config) -> dict:
+    return {"ops": {"reliability_assets": {"config": {
+        "as_of": AS_OF_ISO, **({"impact_weights": weights} if weights is not None else {}), **config}}}}
+
+
+def test_impact_weights_from_env_and_run_config(weights_env, monkeypatch):
+    # Auth is Partially Unavailable all February (41760 min): 0.3 by default
+    assert dg.materialize([reliability_assets], run_config=weights_run()).success
+    assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.3 * 41760)
+    monkeypatch.setenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", '{"partially unavailable": 0.5}')
+    assert dg.materialize([reliability_assets], run_config=weights_run()).success
+    assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.5 * 41760)
+    # run config wins over the env var; names are matched trimmed and in any case
+    assert dg.materialize([reliability_assets], run_config=weights_run({" Partially UNAVAILABLE": 0.1})).success
+    assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.1 * 41760)
+
+
+@pytest.mark.parametrize("env, weights, fragment", [
+    ("{unavailable: 1}", None, "INCIDENT_ASSETS_IMPACT_WEIGHTS is not valid JSON"),
+    ("[1, 0.3]", None, "INCIDENT_ASSETS_IMPACT_WEIGHTS must be an object of condition name to weight in [0, 1]"),
+    ('{"degraded": 1.5}', None, "INCIDENT_ASSETS_IMPACT_WEIGHTS: the weight of condition 'degraded' must be a number "
+                               "in [0, 1], not 1.5."),
+    ('{"degraded": 0.1}', {"degraded": "high"}, "impact_weights: the weight of condition 'degraded' must be a number "
+                                               "in [0, 1], not 'high'."),
+    (None, {"bug": -0.1}, "impact_weights: the weight of condition 'bug' must be a number in [0, 1], not -0.1."),
+    (None, {"bug": True}, "impact_weights: the weight of condition 'bug' must be a number in [0, 1], not True."),
+])
+def test_bad_impact_weights_fail_before_any_sql(weights_env, monkeypatch, env, weights, fragment):
+    if env is not None:
+        monkeypatch.setenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", env)
+    result = dg.materialize([reliability_assets], run_config=weights_run(weights), raise_on_error=False)
+    assert not result.success
+    message = failure_message(result)
+    assert fragment in message, message
+    assert len(message.splitlines()) == 1, message
+    # nothing ran: not even the input views
+    assert weights_env.query("select count(*) from information_schema.tables "
+                             "where table_schema in ('reliability', 'reliability_inputs')") == [(0,)]
+
+
+# --- the SQL header block ------------------------------------------------------------------------
+
+HEADER = """-- What the table answers,
+-- on two lines.
+--
+-- A second paragraph with <angle> brackets.
+--
+-- columns:
+--   month: calendar month
+--   value_minutes: a longer text that
+--     continues here: deeper indented
+--
+-- preview:
+--   select month from {{report.example}}
+--   order by month
+--
+-- headline:
+--   select count(*) as months from {{report.example}}
+select {{as_of}} as month, 1 as value_minutes
+"""
+
+
+def test_header_block_parsed():
+    table = parse_report_file("example", HEADER)
+    assert table.description == "What the table answers, on two lines.\n\nA second paragraph with <angle> brackets."
+    assert table.columns == (("month", "calendar month"),
+                             ("value_minutes", "a longer text that continues here: deeper indented"))
+    assert table.preview == "select month from {{report.example}}\norder by month"
+    assert table.headline == "select count(*) as months from {{report.example}}"
+    assert table.template.strip().startswith("select {{as_of}}") and table.report_inputs == ()
+
+
+@pytest.mark.parametrize("text, error", [
+    ("-- Only a description.\nselect 1 as x\n", "example.sql: the header has no columns: section"),
+    ("-- columns:\n--   x: a column\nselect 1 as x\n", "example.sql: the header has no description"),
+    ("-- D.\n--\n-- columns:\n--   x:\nselect 1 as x\n", "example.sql: columns ['x'] have no description"),
+    ("-- D.\n--\n-- columns:\n--   x: one\n--   x: two\nselect 1 as x\n", "example.sql: a column is listed twice"),
+    ("-- D.\n--\n-- columns:\n--   x: one\n-- stray\nselect 1 as x\n", "example.sql: header line 'stray'"),
+    ("-- D.\n--\n-- columns:\n--   x: one\n--\n-- preview:\n--   select * from {{raw.incidents}}\nselect 1 as x\n",
+     "example.sql: preview and headline queries read report tables, not raw ones"),
+])
+def test_bad_header_block_fails_clearly(text, error):
+    with pytest.raises(ReportSqlError, match=re.escape(error)):
+        parse_report_file("example", text)

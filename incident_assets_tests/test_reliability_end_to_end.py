@@ -16,12 +16,13 @@ from incident_assets.simulator import Simulator
 from incident_assets_tests import reliability_reference as reference
 from incident_assets_tests.conftest import point_project_at
 from incident_assets_tests.ingestion import query
+from incident_assets_tests.test_reliability_reference import assert_availability_matches
 
 AS_OF = "2026-10-20T12:00:00Z"  # inside the simulator's data, so that the current month is cut
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory) -> tuple[Path, list[dict]]:
+def loaded(tmp_path_factory) -> tuple[Path, list[dict], list[dict]]:
     db = tmp_path_factory.mktemp("e2e") / "incidents.duckdb"
     with Simulator(incidents=600, seed=11) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, db)
@@ -32,7 +33,8 @@ def loaded(tmp_path_factory) -> tuple[Path, list[dict]]:
         )
         assert result.success
         incidents = sim.records("incidents")
-    return db, incidents
+        maintenances = sim.records("scheduled_maintenances")
+    return db, incidents, maintenances
 
 
 def as_of() -> datetime:
@@ -40,7 +42,7 @@ def as_of() -> datetime:
 
 
 def test_incident_facts_match_the_reference(loaded):
-    db, incidents = loaded
+    db, incidents, _ = loaded
     expected = {i["id"]: reference.facts(i, as_of()) for i in incidents}
     rows = query(
         db,
@@ -56,7 +58,7 @@ def test_incident_facts_match_the_reference(loaded):
 
 
 def test_mttr_by_month_and_severity_matches_the_reference(loaded):
-    db, incidents = loaded
+    db, incidents, _ = loaded
     expected = reference.mttr_by_month_and_severity(incidents, as_of())
     rows = query(
         db,
@@ -76,7 +78,7 @@ def test_mttr_by_month_and_severity_matches_the_reference(loaded):
 
 
 def test_open_backlog_matches_the_reference(loaded):
-    db, incidents = loaded
+    db, incidents, _ = loaded
     expected = reference.open_backlog_counts(incidents, as_of())
     assert expected["all"] > 0
     actual = dict(query(db, "select severity, n_open from reliability.open_incident_backlog"))
@@ -84,7 +86,7 @@ def test_open_backlog_matches_the_reference(loaded):
 
 
 def test_invariants_on_simulator_data(loaded):
-    db, _ = loaded
+    db, _, _ = loaded
     assert query(
         db, "select count(*) from reliability.mttx_monthly where p50_seconds > p90_seconds"
     ) == [(0,)]
@@ -121,3 +123,11 @@ def test_invariants_on_simulator_data(loaded):
         ) t where by_service > total
         """,
     ) == [(True,)]
+
+
+def test_weighted_availability_matches_the_reference(loaded):
+    db, incidents, maintenances = loaded
+    # the simulator's data has every kind of condition, overlaps and maintenances
+    assert query(db, "select count(distinct weight) >= 3 from reliability.service_impact_intervals") == [(True,)]
+    assert query(db, "select count(*) > 0 from reliability.service_downtime_pieces where weight < 0") == [(True,)]
+    assert_availability_matches(lambda sql: query(db, sql), incidents, maintenances, as_of())

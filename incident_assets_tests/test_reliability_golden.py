@@ -1,4 +1,4 @@
-"""Golden tests of the report tables (reliability-metrics.md) on hand-built inputs.
+"""Golden tests of the report tables (docs/metrics.md) on hand-built inputs.
 
 Expected values are derived by hand from `reliability_inputs.py` (comments there give each
 incident's durations). Engine specifics live in the `destination` fixture only.
@@ -12,9 +12,11 @@ from typing import Iterator
 import pytest
 from pytest import approx
 
-from incident_assets.reliability.runner import ReportParams, run_reports
+from incident_assets.reliability.runner import ReportParams, report_tables, run_reports, schema_columns
 from incident_assets_tests import postgres
-from incident_assets_tests.reliability_inputs import AS_OF, GOLDEN, TestDestination, incident, loaded_destination, ms
+from incident_assets_tests.reliability_inputs import (
+    AS_OF, GOLDEN, WEIGHTS, TestDestination, incident, loaded_destination, ms,
+)
 
 
 def utc(text: str) -> datetime:
@@ -26,21 +28,32 @@ def build(dest: TestDestination, **params) -> dict[str, int]:
         return {r.name: r.row_count for r in run_reports(sql, ReportParams(**{"as_of": AS_OF, **params}))}
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
-def destination(request, tmp_path_factory) -> Iterator[TestDestination]:
-    """The same inputs and expected values on each engine; postgres: a database of its own."""
+def engine_destination(request, tmp_path_factory, data: dict, name: str) -> Iterator[TestDestination]:
+    """`data` loaded and reported on the engine of `request.param`; postgres: a database of its own."""
     url = None
     if request.param == "postgres":
         server = request.getfixturevalue("postgres_server")
         url = postgres.create_database(server)
     try:
-        dest = loaded_destination(request.param, tmp_path_factory.mktemp(f"golden_{request.param}"),
+        dest = loaded_destination(request.param, tmp_path_factory.mktemp(f"{name}_{request.param}"), data,
                                   postgres_url=url)
         build(dest)
         yield dest
     finally:
         if url:
             postgres.drop_database(server, url)
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def destination(request, tmp_path_factory) -> Iterator[TestDestination]:
+    """The golden inputs and expected values on each engine."""
+    yield from engine_destination(request, tmp_path_factory, GOLDEN, "golden")
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def weighted(request, tmp_path_factory) -> Iterator[TestDestination]:
+    """The impact weights inputs (`WEIGHTS`) on each engine."""
+    yield from engine_destination(request, tmp_path_factory, WEIGHTS, "weights")
 
 
 def one(dest: TestDestination, sql: str) -> tuple:
@@ -185,6 +198,9 @@ def test_open_backlog(destination):
 
 
 # --- service_reliability_monthly --------------------------------------------------------------
+# Every golden incident is Unavailable on its services (weight 1) or has no condition (I8, also
+# weight 1), and there is no maintenance: impact_minutes = incident_minutes here, and the
+# weighted cases are in the WEIGHTS tests further down.
 
 @pytest.mark.parametrize("month, service, expected", [
     # I1 [10:00,11:00) and I12 [10:30,11:30) overlap: 90 min, + I2 180 + I3 180
@@ -199,10 +215,11 @@ def test_open_backlog(destination):
     ("2024-02-01", "svc-quiet", (0, 0, 41760, 100, None)),
 ])
 def test_service_reliability(destination, month, service, expected):
-    row = one(destination, "select incident_count, impact_minutes, month_minutes, availability_pct, mtbf_hours "
+    row = one(destination, "select incident_count, impact_minutes, month_minutes, availability_pct, mtbf_hours, "
+                           "incident_minutes, maintenance_minutes "
                            f"from reliability.service_reliability_monthly where month = date '{month}' "
                            f"and service_id = '{service}'")
-    assert norm(row) == approx(expected)
+    assert norm(row) == approx(expected + (expected[1], 0))
 
 
 def test_service_reliability_grid(destination):
@@ -310,12 +327,108 @@ def test_data_quality_issues(destination):
                              "order by 1, 2")
     assert rows == [
         ("inc-05", "negative_duration", "acknowledged before started"),
+        ("inc-08", "missing_impact_condition", "svc-db"),  # no impact entry at all
         ("inc-11", "missing_started", "started_at from created_at"),
+        ("inc-12", "missing_impact_condition", "svc-ghost"),  # an entry for svc-api only
         ("inc-12", "unknown_service", "svc-ghost"),
         ("inc-13", "milestone_order", "mitigated after resolved"),
         ("inc-14", "future_timestamp", "milestone postmortem_completed"),
         ("inc-15", "missing_started", "started_at from the incident's started_at field"),
     ]
+
+
+# --- impact weights (the WEIGHTS inputs; comments there describe each incident) ----------------
+
+def test_weight_per_incident_and_service(weighted):
+    rows = weighted.query("select incident_id, service_id, impact_entries, weight "
+                          "from reliability.service_impact_intervals order by 1, 2")
+    assert [norm(r) for r in rows] == [
+        ("inc-21", "svc-pay", 1, approx(0.3)),  # Partially Unavailable; Search and environment entries ignored
+        ("inc-22", "svc-pay", 1, 1.0),  # "  unAVAILABLE " at position 3: the name wins
+        ("inc-23", "svc-pay", 3, 1.0),  # Degraded 0, Limping 0.3, Totally Down 1.0: the highest
+        ("inc-24", "svc-pay", 1, approx(0.3)),
+        ("inc-25", "svc-search", 1, 0.0),  # Cosmetic, position 5: 0
+        ("inc-26", "svc-mail", 1, 1.0),
+        ("inc-26", "svc-search", 0, 1.0),  # listed without an entry: counted as an outage
+        ("inc-27", "svc-auth", 1, approx(0.3)),
+        ("inc-28", "svc-auth", 1, 0.0),  # Degraded
+        ("inc-29", "svc-pay", 1, 0.0),  # Degraded
+        ("inc-30", "svc-pay", 1, approx(0.3)),
+    ]
+
+
+RELIABILITY = ("select incident_count, incident_minutes, impact_minutes, maintenance_minutes, month_minutes, "
+               "availability_pct, mtbf_hours from reliability.service_reliability_monthly "
+               "where month = date '{month}' and service_id = '{service}'")
+
+
+@pytest.mark.parametrize("month, service, expected", [
+    # Payments, Feb (41760 min), incidents W1..W4:
+    #   Feb 5: W1 0.3 on [10:00, 12:00), W2 1.0 on [11:00, 11:30): the highest counts at each instant:
+    #     60 x 0.3 + 30 x 1.0 + 30 x 0.3 = 57 (levels: 0.3 x 120 + 0.7 x 30); incident minutes 120
+    #   Feb 20: W3 1.0 on [08:00, 10:00), maintenance from 09:00: 60 x 1.0 = 60; incident minutes 120
+    #   Feb 25: W4 [10:00, 11:00) inside maintenance [09:00, 12:00): 0; incident minutes 60
+    #   maintenance: M1 + M1b overlap, [09:00, 13:00) = 240, M2 180; M3 (no end) and M4 (environment)
+    #   cover nothing: 420
+    ("2024-02-01", "svc-pay", (4, 300, 117, 420, 41760, 100 * (1 - 117 / 41760), (41760 - 117) / 60 / 4)),
+    # Payments, Mar up to as_of (20880 min): W9 240 min at 0, W10 300 min at 0.3 = 90
+    ("2024-03-01", "svc-pay", (2, 540, 90, 0, 20880, 100 * (1 - 90 / 20880), (20880 - 90) / 60 / 2)),
+    # Search, Feb: W5 [10:00, 12:00) at 0 and W6 [11:00, 11:30) at 1 (no condition): union 120, weighted 30
+    ("2024-02-01", "svc-search", (2, 120, 30, 0, 41760, 100 * (1 - 30 / 41760), (41760 - 30) / 60 / 2)),
+    # Mail, Feb: W6 Unavailable, 30 min
+    ("2024-02-01", "svc-mail", (1, 30, 30, 0, 41760, 100 * (1 - 30 / 41760), (41760 - 30) / 60)),
+    # Auth: W7 open since Jan 20 00:00 at 0.3 (W8 at 0 adds nothing): Jan 12 days = 17280 min,
+    # 5184 weighted; Feb whole, 0.3 x 41760 = 12528, and no incident started (mtbf NULL);
+    # Mar to as_of 20880, 6264, W8 started
+    ("2024-01-01", "svc-auth", (1, 17280, 5184, 0, 44640, 100 * (1 - 5184 / 44640), (44640 - 5184) / 60)),
+    ("2024-02-01", "svc-auth", (0, 41760, 12528, 0, 41760, 70, None)),
+    ("2024-03-01", "svc-auth", (1, 20880, 6264, 0, 20880, 70, (20880 - 6264) / 60)),
+])
+def test_weighted_availability(weighted, month, service, expected):
+    assert norm(one(weighted, RELIABILITY.format(month=month, service=service))) == approx(expected)
+
+
+@pytest.mark.parametrize("service, expected", [
+    # window [Feb 14 12:00, Mar 15 12:00). Payments (tier 1, budget 21.6): W3 60 + W4 0 + W9 0 +
+    # W10 90 = 150. Worst by weighted minutes of its own: W10 (300 x 0.3 = 90), not W9 (the
+    # longest, weight 0) nor W3 (120 x 1.0, but 60 of them under maintenance).
+    ("svc-pay", (21.6, 150, 100 * 150 / 21.6, (150 / 43200) / 0.0005, "inc-30", 100 * 90 / 21.6)),
+    # Auth (tier 2, budget 43.2): W7 at 0.3 over the whole window, 12960; W8 weighs 0
+    ("svc-auth", (43.2, 12960, 100 * 12960 / 43.2, (12960 / 43200) / 0.001, "inc-27", 100 * 12960 / 43.2)),
+    # Search: its incidents are before the window
+    ("svc-search", (43.2, 0, 0, 0, None, None)),
+])
+def test_weighted_error_budget(weighted, service, expected):
+    row = one(weighted, "select budget_minutes, bad_minutes, budget_consumed_pct, burn_rate, worst_incident_id, "
+                        f"worst_incident_budget_pct from reliability.slo_error_budget where service_id = '{service}'")
+    assert norm(row) == approx(expected)
+
+
+def test_weights_data_quality(weighted):
+    assert weighted.query("select incident_id, problem, detail from reliability.data_quality_issues "
+                          "order by 1, 2") == [
+        ("inc-26", "missing_impact_condition", "svc-search"),
+        # open since Jan 20 00:00: 55 days 12 hours before as_of; W8 (1 day) is not stale
+        ("inc-27", "stale_open", "open for 55 days"),
+    ]
+
+
+def test_configured_weights_replace_the_defaults(tmp_path):
+    dest = loaded_destination("duckdb", tmp_path, WEIGHTS)
+    build(dest, impact_weights={"partially unavailable": 1.0, "it's down": 0.5})
+    # the map replaces the default one: W1 (Partially Unavailable) weighs 1.0 and W2 ("unavailable",
+    # now unknown, position 3) 0: Feb 5 gives 120; W3 still 60 (Totally Down, position 0); W4 0
+    assert norm(one(dest, RELIABILITY.format(month="2024-02-01", service="svc-pay")))[:4] == (4, 300, approx(180), 420)
+    # W7 (Partially Unavailable) is now a full outage all February
+    assert norm(one(dest, RELIABILITY.format(month="2024-02-01", service="svc-auth")))[2] == approx(41760)
+
+
+def test_every_column_is_described(destination):
+    """The `columns:` list of each SQL file's header is the created table's columns, in order."""
+    with destination.pipeline().sql_client() as sql:
+        created = schema_columns(sql, "reliability")
+    for name, table in report_tables().items():
+        assert [c for c, _ in table.columns] == [c for c, _ in created[name]], name
 
 
 # --- parameters and missing relations ---------------------------------------------------------

@@ -9,7 +9,9 @@ from pytest import approx
 
 from incident_assets.reliability.runner import ReportParams, run_reports
 from incident_assets_tests import reliability_reference as ref
-from incident_assets_tests.reliability_inputs import AS_OF, INCIDENTS, loaded_destination
+from incident_assets_tests.reliability_inputs import (
+    AS_OF, INCIDENTS, MAINTENANCES, WEIGHT_INCIDENTS, WEIGHTS, loaded_destination,
+)
 
 BY_ID = {i["id"]: i for i in INCIDENTS}
 
@@ -57,3 +59,39 @@ def test_reference_agrees_with_sql(tmp_path):
     for incident in INCIDENTS:
         f = ref.facts(incident, AS_OF)
         assert facts[incident["id"]] == (f["seconds_to_resolve"], f["is_reportable"], f["is_open"])
+
+
+# --- impact-weighted downtime -------------------------------------------------------------------
+
+def test_reference_weights_by_hand():
+    # the WEIGHTS inputs: see test_weighted_availability in the golden tests for the derivations
+    minutes = ref.availability_minutes(WEIGHT_INCIDENTS, MAINTENANCES, AS_OF)
+    assert minutes[("svc-pay", date(2024, 2, 1))] == approx(
+        {"incident_minutes": 300, "impact_minutes": 117, "maintenance_minutes": 420})
+    assert minutes[("svc-search", date(2024, 2, 1))]["impact_minutes"] == approx(30)
+    assert minutes[("svc-auth", date(2024, 1, 1))]["impact_minutes"] == approx(0.3 * 17280)
+    assert ref.bad_minutes_last_30_days(WEIGHT_INCIDENTS, MAINTENANCES, AS_OF)["svc-pay"] == approx(150)
+
+
+def test_reference_weights_agree_with_sql(tmp_path):
+    dest = loaded_destination("duckdb", tmp_path, WEIGHTS)
+    weights = {"partially unavailable": 0.5, "limping": 0.2}
+    with dest.pipeline().sql_client() as sql:
+        list(run_reports(sql, ReportParams(as_of=AS_OF, impact_weights=weights)))
+    assert_availability_matches(dest.query, WEIGHT_INCIDENTS, MAINTENANCES, AS_OF, weights)
+
+
+def assert_availability_matches(query, incidents, maintenances, as_of, weights=ref.WEIGHTS) -> None:
+    """service_reliability_monthly and slo_error_budget's bad minutes against the reference."""
+    expected = ref.availability_minutes(incidents, maintenances, as_of, weights)
+    rows = query("select service_id, month, incident_minutes, impact_minutes, maintenance_minutes "
+                 "from reliability.service_reliability_monthly")
+    assert rows
+    zero = {"incident_minutes": 0, "impact_minutes": 0, "maintenance_minutes": 0}
+    for service, month, incident_minutes, impact_minutes, maintenance_minutes in rows:
+        want = expected.get((service, month), zero)
+        assert {"incident_minutes": incident_minutes, "impact_minutes": impact_minutes,
+                "maintenance_minutes": maintenance_minutes} == approx(want, abs=1e-6), (service, month)
+    bad = ref.bad_minutes_last_30_days(incidents, maintenances, as_of, weights)
+    for service, bad_minutes in query("select service_id, bad_minutes from reliability.slo_error_budget"):
+        assert bad_minutes == approx(bad.get(service, 0), abs=1e-6), service

@@ -8,18 +8,21 @@ dependency order over one connection, in the destination pool.
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import dagster as dg
 
 from incident_assets.destination import DestinationConfigError, check_destination, make_pipeline
 from incident_assets.incident_api.assets import DESTINATION_POOL
 from incident_assets.incident_api.schedules import configured_timezone
-from incident_assets.reliability import previews
 from incident_assets.reliability.html_report import REPORT_TABLES, write_html_report
+from incident_assets.reliability.previews import (
+    asset_description, column_schema, headline_metadata, preview_markdown,
+)
 from incident_assets.reliability.inputs import ingestion_resource
 from incident_assets.reliability.runner import (
-    DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_SLO_TARGET, DEFAULT_SLO_TARGETS, ReportParams, report_tables, run_reports,
+    DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_SLO_TARGET, DEFAULT_SLO_TARGETS, ReportParams,
+    ReportSqlError, ReportTable, report_tables, run_reports, validated_impact_weights,
 )
 from incident_assets.settings import (
     AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, RAW_SCHEMA, REPORT_SCHEMA, destination_name,
@@ -28,11 +31,12 @@ from incident_assets.settings import (
 GROUP = "reliability"
 OWNERS = ["team:sre-platform"]
 HTML_REPORT_ENV = "INCIDENT_ASSETS_HTML_REPORT"
+IMPACT_WEIGHTS_ENV = "INCIDENT_ASSETS_IMPACT_WEIGHTS"
 AUTOMATION = dg.AutomationCondition.eager()
 
 
 class ReliabilityConfig(dg.Config):
-    """Run config of the report tables (all optional; defaults from reliability-metrics.md)."""
+    """Run config of the report tables (all optional; defaults as in docs/metrics.md)."""
 
     as_of: Optional[str] = None
     """The instant the reports describe (ISO-8601). Else env INCIDENT_ASSETS_AS_OF, else the run's start."""
@@ -48,9 +52,15 @@ class ReliabilityConfig(dg.Config):
     """A retrospective not completed this many days after resolution is overdue."""
     timezone: Optional[str] = None
     """IANA time zone of the business / off / sleep hours. Else env INCIDENT_ASSETS_TIMEZONE, else UTC."""
+    impact_weights: Optional[dict[str, Any]] = None
+    """Downtime weight in [0, 1] per impact condition name (matched trimmed, any case); replaces
+    the default map. Else env INCIDENT_ASSETS_IMPACT_WEIGHTS (a JSON object), else
+    unavailable 1, partially unavailable 0.3, degraded / bug / operational 0. A condition not in
+    the map is weighed by its position: 0 -> 1, 1 -> 0.3, else 0."""
 
 
 def parse_instant(text: str, source: str) -> datetime:
+    """An ISO-8601 instant (UTC when it has no offset); else a Failure naming `source`."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -60,12 +70,27 @@ def parse_instant(text: str, source: str) -> datetime:
 
 
 def run_start(context: dg.AssetExecutionContext) -> datetime:
+    """When the run started (now, when the instance has no record of it)."""
     record = context.instance.get_run_record_by_id(context.run_id)
     started = record.start_time if record is not None else None
     return datetime.fromtimestamp(started, timezone.utc) if started else datetime.now(timezone.utc)
 
 
+def impact_weights(config: ReliabilityConfig) -> Mapping[str, float]:
+    """Run config wins over the env var, which wins over the defaults; a bad value fails with one
+    sentence naming where it came from."""
+    try:
+        if config.impact_weights is not None:
+            return validated_impact_weights(config.impact_weights, "impact_weights")
+        if os.environ.get(IMPACT_WEIGHTS_ENV, "").strip():
+            return validated_impact_weights(os.environ[IMPACT_WEIGHTS_ENV], IMPACT_WEIGHTS_ENV)
+    except ReportSqlError as e:
+        raise dg.Failure(description=str(e)) from None
+    return dict(DEFAULT_IMPACT_WEIGHTS)
+
+
 def report_params(config: ReliabilityConfig, context: dg.AssetExecutionContext) -> ReportParams:
+    """The run's typed parameters from run config, env vars and defaults (checked before any SQL)."""
     if config.as_of:
         as_of = parse_instant(config.as_of, "run config as_of")
     elif os.environ.get(AS_OF_ENV, "").strip():
@@ -88,25 +113,28 @@ def report_params(config: ReliabilityConfig, context: dg.AssetExecutionContext) 
         change_window=timedelta(hours=config.change_window_hours),
         retrospective_due=timedelta(days=config.retrospective_due_days),
         timezone=tz,
+        impact_weights=impact_weights(config),
     )
 
 
 def table_key(name: str) -> dg.AssetKey:
+    """The asset key of a report table (or of the HTML report): `reliability/<name>`."""
     return dg.AssetKey([GROUP, name])
 
 
-def _spec(table) -> dg.AssetSpec:
+def _spec(table: ReportTable) -> dg.AssetSpec:
     raw_deps = sorted({ingestion_resource(t) for t in table.raw_inputs})
     return dg.AssetSpec(
         key=table_key(table.name),
         deps=[dg.AssetKey([RAW_SCHEMA, r]) for r in raw_deps] + [table_key(t) for t in table.report_inputs],
-        description=table.description,
+        description=asset_description(table),
         group_name=GROUP,
         owners=OWNERS,
         kinds={"sql", destination_name()},
         automation_condition=AUTOMATION,
         metadata={"dagster/table_name": f"{REPORT_SCHEMA}.{table.name}",
-                  "sql_file": f"incident_assets/reliability/sql/{table.name}.sql"},
+                  "sql_file": f"incident_assets/reliability/sql/{table.name}.sql",
+                  "dagster/column_schema": column_schema(table)},
     )
 
 
@@ -117,7 +145,14 @@ def _spec(table) -> dg.AssetSpec:
     pool=DESTINATION_POOL,
 )
 def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityConfig) -> Iterator[dg.MaterializeResult]:
+    """Builds the selected report tables in the destination; each materialization carries the
+    table's column schema, a preview and its headline numbers."""
     params = report_params(config, context)
+    try:
+        literals = params.literals()
+    except ReportSqlError as e:
+        raise dg.Failure(description=str(e)) from None
+    tables = report_tables()
     selected = [k.path[-1] for k in context.selected_asset_keys]
     context.log.info(f"reliability tables as of {params.as_of.isoformat()}: {', '.join(selected)}")
     pipeline = make_pipeline()
@@ -127,12 +162,15 @@ def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityCon
         raise dg.Failure(description=str(e)) from None
     with pipeline.sql_client() as sql:
         for result in run_reports(sql, params, selected):
+            table = tables[result.name]
             yield dg.MaterializeResult(
                 asset_key=table_key(result.name),
                 metadata={
                     "dagster/row_count": dg.MetadataValue.int(result.row_count),
+                    "dagster/column_schema": column_schema(table, dict(result.columns)),
                     "as_of": dg.MetadataValue.text(params.as_of.isoformat()),
-                    "preview": dg.MetadataValue.md(previews.preview_markdown(sql, result.name)),
+                    "preview": dg.MetadataValue.md(preview_markdown(sql, table, literals)),
+                    **headline_metadata(sql, table, literals),
                     "sql": dg.MetadataValue.md(f"```sql\n{result.sql}\n```"),
                 },
             )
@@ -153,8 +191,7 @@ def html_report_path(config: HtmlReportConfig) -> Path:
 
 @dg.asset(
     key=table_key("html_report"),
-    # a table without SQL in this build is no dependency: the page shows its section as not built
-    deps=[table_key(t) for t in REPORT_TABLES if t in report_tables()],
+    deps=[table_key(t) for t in REPORT_TABLES],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"html", "plotly"},

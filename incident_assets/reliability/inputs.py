@@ -12,7 +12,6 @@ from __future__ import annotations
 TEXT = "text"
 TIMESTAMP = "timestamp with time zone"
 BIGINT = "bigint"
-BOOLEAN = "boolean"
 
 
 def _cols(types: str, *names: str) -> dict[str, str]:
@@ -34,6 +33,8 @@ RAW_INPUTS: dict[str, dict[str, str]] = {
     "incidents__services": _child(id=TEXT, name=TEXT),
     "incidents__environments": _child(id=TEXT, name=TEXT),
     "incidents__functionalities": _child(id=TEXT, name=TEXT),
+    # how an incident hurts each service: the condition weighs its downtime
+    "incidents__impacts": _child(type=TEXT, impact__id=TEXT, condition__name=TEXT, condition__position=BIGINT),
     "incidents__team_assignments": _child(status=TEXT, team__id=TEXT, team__name=TEXT),
     "incidents__role_assignments": _child(
         status=TEXT, incident_role__id=TEXT, incident_role__name=TEXT,
@@ -55,6 +56,8 @@ RAW_INPUTS: dict[str, dict[str, str]] = {
                 **_cols(TIMESTAMP, "created_at", "updated_at", "due_at")},
     "alerts": {**_cols(TEXT, "_dlt_id", "id", "team_id", "team_name"), **_cols(TIMESTAMP, "starts_at", "ends_at")},
     "alerts__incidents": _child(id=TEXT),
+    "scheduled_maintenances": {"_dlt_id": TEXT, **_cols(TIMESTAMP, "starts_at", "ends_at")},
+    "scheduled_maintenances__impacts": _child(type=TEXT, impact__id=TEXT),
 }
 
 

@@ -1,13 +1,37 @@
--- One row per catalog service, built from the services, teams, functionalities, environments and
--- webhooks endpoints plus the incidents: owner team, tier, functionalities (listed by the service
--- or listing it), environments seen in its incidents, reportable incidents started in the 90 days
--- up to as_of, the org's active incident webhooks, and gap flags:
---   gap_no_owner (no owner team), gap_unknown_owner (owner id absent from teams),
---   gap_no_tier, gap_no_functionality, gap_quiet_tier1 (tier 1 without any incident in 90 days),
---   gap_no_incident_webhook (no active webhook subscribed to incidents); gap_count sums them.
--- Columns: as_of, service_id, service_name, service_tier, owner_team_id, owner_team_name,
--- functionalities, n_functionalities, environments_seen, incidents_last_90d, last_incident_at,
--- active_incident_webhooks, the gap_* flags, gap_count.
+-- Gaps in the service catalog that weaken the reports: one row per catalog service with its
+-- owner team, tier, functionalities (listed by the service or listing it), environments seen in
+-- its incidents, reportable incidents started in the 90 days up to as_of, the organisation's
+-- active incident webhooks, and one flag per gap. Built from the services, teams,
+-- functionalities, environments and webhooks endpoints plus the incidents.
+--
+-- columns:
+--   as_of: the instant the reports describe
+--   service_id: the catalog service
+--   service_name: its name
+--   service_tier: its tier (1 is the most critical)
+--   owner_team_id: id of the owner team
+--   owner_team_name: the owner team's name (from teams, else as the service names it)
+--   functionalities: names of its functionalities, comma separated
+--   n_functionalities: how many functionalities
+--   environments_seen: environments of the incidents listing the service, comma separated
+--   incidents_last_90d: reportable incidents started in the 90 days up to as_of
+--   last_incident_at: start of its latest reportable incident up to as_of
+--   active_incident_webhooks: active webhooks subscribed to incident events (organisation-wide)
+--   gap_no_owner: no owner team
+--   gap_unknown_owner: owner team id absent from teams
+--   gap_no_tier: no tier
+--   gap_no_functionality: no functionality
+--   gap_quiet_tier1: tier 1 without any incident in 90 days
+--   gap_no_incident_webhook: no active webhook subscribed to incidents
+--   gap_count: how many gap flags are set
+--
+-- preview:
+--   select service_name, service_tier, owner_team_name, incidents_last_90d, gap_count
+--   from {{report.catalog_health}} order by gap_count desc, service_name
+--
+-- headline:
+--   select count(*) as services, count(case when gap_count > 0 then 1 end) as services_with_gaps
+--   from {{report.catalog_health}}
 with service_functionalities as (
     select s.id as service_id, sf.id as functionality_id
     from {{raw.services}} as s join {{raw.services__functionalities}} as sf on sf._dlt_parent_id = s._dlt_id

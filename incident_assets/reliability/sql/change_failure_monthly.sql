@@ -1,12 +1,33 @@
--- Change failure per month of the change's starts_at (changes starting after as_of are left
--- out), per service the change lists plus one row per month with service_id = 'all'. A change
--- failed when a reportable incident on one of its services started within
--- [starts_at, starts_at + change window) (default 24 h). Rows also exist for (month, service)
--- with reportable incidents but no change, where change_failure_rate is NULL.
--- restore_p50_seconds: p50 of incident_facts.impact_seconds (start to mitigation, else
--- resolution) over the incidents that followed the failed changes.
--- Columns: month, service_id, service_name, n_changes, n_failed_changes, change_failure_rate,
--- n_incidents, n_failure_incidents, restore_p50_seconds, change_window_seconds, as_of.
+-- How often a change breaks a service: change events per month of their starts_at (changes
+-- after as_of left out), per service the change lists plus one row per month with service_id
+-- all. A change failed when a reportable incident on one of its services started within
+-- [starts_at, starts_at + change window) (default 24 h). Rows also exist for a month and
+-- service with reportable incidents but no change, where change_failure_rate is NULL.
+--
+-- columns:
+--   month: calendar month (UTC) of the change's start, written as its first day
+--   service_id: the service, or all
+--   service_name: its name (all for all)
+--   n_changes: changes started in the month
+--   n_failed_changes: those followed by a reportable incident on the same service within the window
+--   change_failure_rate: n_failed_changes / n_changes; NULL without changes
+--   n_incidents: reportable incidents started in the month
+--   n_failure_incidents: incidents that followed a failed change
+--   restore_p50_seconds: median impact_seconds (start to mitigation, else resolution) of those
+--     incidents, in seconds
+--   change_window_seconds: the change window in seconds
+--   as_of: the instant the reports describe
+--
+-- preview:
+--   select month, n_changes, n_failed_changes, change_failure_rate, restore_p50_seconds / 60 as restore_p50_minutes
+--   from {{report.change_failure_monthly}} where service_id = 'all' order by month desc
+--
+-- headline:
+--   select max(change_failure_rate) as change_failure_rate_last_complete_month,
+--     max(restore_p50_seconds) / 60 as restore_p50_minutes_last_complete_month
+--   from {{report.change_failure_monthly}}
+--   where service_id = 'all'
+--     and month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)
 with changes as (
     select c.id as change_id, c.starts_at, cs.id as service_id, cs.name as service_name,
            cast(date_trunc('month', c.starts_at at time zone 'UTC') as date) as month

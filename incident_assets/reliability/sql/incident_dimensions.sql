@@ -1,7 +1,18 @@
--- Bridge: one row per incident and dimension value (service, environment, functionality, team),
--- from the incident's services, environments, functionalities and team_assignments[].team.
--- Duplicates collapse. dimension_name is the catalog's name when the value is in its catalog,
--- else the name the incident gives it (so values missing from the catalog still get a name).
+-- Bridge between incidents and what they touch: one row per incident and dimension value
+-- (service, environment, functionality, team), from the incident's services, environments,
+-- functionalities and team_assignments[].team. Duplicates collapse. The name is the catalog's
+-- when the value is in its catalog, else the one the incident gives it (so values missing from
+-- the catalog still get a name).
+--
+-- columns:
+--   incident_id: the incident
+--   dimension: service, environment, functionality or team
+--   dimension_id: id of the service, environment, functionality or team
+--   dimension_name: its catalog name, else the name the incident gives it
+--
+-- preview:
+--   select dimension, count(*) as incidents, count(distinct dimension_id) as distinct_values
+--   from {{report.incident_dimensions}} group by dimension order by dimension
 with listed as (
     select s._dlt_parent_id as incident_row, 'service' as dimension, s.id as dimension_id, s.name as listed_name
     from {{raw.incidents__services}} as s

@@ -1,6 +1,46 @@
--- One row per loaded incident (archived ones included, flagged): milestone times, durations
--- from the start, open/archived/reportable flags. The single place where milestone rules live;
--- every other report reads these columns.
+-- One row per loaded incident (archived ones included, flagged): when each lifecycle step
+-- happened, how long each took from the start, and whether the incident counts in the reports.
+-- The single place where the milestone rules live; every other report reads these columns.
+--
+-- columns:
+--   incident_id: the incident's id
+--   number: the incident's number
+--   name: the incident's name
+--   severity: severity slug as loaded (NULL stays NULL)
+--   priority: priority slug as loaded
+--   current_milestone: the incident's current milestone slug
+--   started_at: the started milestone, else the started_at field, else created_at
+--   detected_at: earliest detected milestone
+--   acknowledged_at: earliest acknowledged milestone
+--   identified_at: earliest identified milestone
+--   mitigated_at: earliest mitigated milestone
+--   resolved_at: latest resolved milestone (a reopened incident is resolved when last resolved),
+--     else the earliest postmortem_started, postmortem_completed or closed milestone
+--   postmortem_completed_at: earliest postmortem_completed milestone
+--   closed_at: latest closed milestone
+--   seconds_to_detect: detected_at - started_at in seconds; NULL when missing or negative
+--   seconds_to_acknowledge: acknowledged_at - started_at in seconds; NULL when missing or negative
+--   seconds_to_mitigate: mitigated_at - started_at in seconds; NULL when missing or negative
+--   seconds_to_resolve: resolved_at - started_at in seconds; NULL when missing or negative
+--   impact_seconds: coalesce(mitigated_at, resolved_at) - started_at in seconds; NULL while open
+--     without mitigation, or when negative
+--   is_open: no resolved_at
+--   is_archived: the incident was archived (discarded_at set)
+--   is_reportable: counts in the reports: not archived and severity not excluded
+--   exclusion_reason: archived, severity:SLUG, or NULL when reportable
+--   has_negative_duration: a milestone lies before the start (its duration is stored as NULL)
+--   age_seconds: as_of - started_at in seconds for open incidents; NULL for resolved ones
+--   as_of: the instant the reports describe
+--
+-- preview:
+--   select incident_id, number, severity, started_at, resolved_at, seconds_to_resolve / 60 as resolve_minutes,
+--     is_open, exclusion_reason
+--   from {{report.incident_facts}} order by started_at desc
+--
+-- headline:
+--   select count(*) as incidents, count(case when is_reportable then 1 end) as reportable,
+--     count(case when is_reportable and is_open then 1 end) as open_reportable
+--   from {{report.incident_facts}}
 with milestone_times as (
     select
         m._dlt_parent_id as incident_row,

@@ -1,13 +1,34 @@
--- Reportable incidents per month and dimension value (dimensions as in mttx_monthly): started
--- and resolved in the month, and open at the month's end. Months run from the first month with
--- a reportable incident through the month of as_of; a row exists when one of the counts is
--- non-zero. open_at_month_end is NULL for a month that has not ended by as_of.
+-- How many reportable incidents start, get resolved and stay open, per month and dimension
+-- value (dimensions as in mttx_monthly). Months run from the first month with a reportable
+-- incident through the month of as_of; a row exists when one of the counts is non-zero.
 --
+-- columns:
+--   month: calendar month (UTC), written as its first day
+--   dimension: all, severity, service, environment, functionality or team
+--   dimension_id: the value's id (all for all; the slug, or none, for severity)
+--   dimension_name: the value's name
+--   incidents_started: reportable incidents started in the month
+--   incidents_resolved: reportable incidents resolved in the month
+--   open_at_month_end: reportable incidents open at the month's end; NULL for a month that has
+--     not ended by as_of
+--
+-- preview:
+--   select month, dimension_id as severity, incidents_started, incidents_resolved, open_at_month_end
+--   from {{report.incident_volume_monthly}}
+--   where dimension in ('severity', 'all') order by month desc, severity
+--
+-- headline:
+--   select coalesce(sum(incidents_started), 0) as incidents_started_last_complete_month,
+--     coalesce(sum(incidents_resolved), 0) as incidents_resolved_last_complete_month
+--   from {{report.incident_volume_monthly}}
+--   where dimension = 'all'
+--     and month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)
+with
 -- Each incident is counted from its own start and resolve months (UTC) instead of testing every
 -- month against every incident: started_at < month end <=> start_month <= month, and
 -- resolved_at >= month end <=> resolve_month > month. incident_facts has one row per incident
 -- and incident_dimensions one per incident and value, so counting rows counts incidents.
-with population as (
+population as (
     select f.incident_id, f.severity, f.started_at, f.resolved_at,
         cast(date_trunc('month', f.started_at at time zone 'UTC') as date) as start_month,
         cast(date_trunc('month', f.resolved_at at time zone 'UTC') as date) as resolve_month

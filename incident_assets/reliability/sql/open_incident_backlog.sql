@@ -1,6 +1,25 @@
--- Reportable incidents open as of as_of (not resolved, started at or before as_of), per
--- severity (NULL as 'none') plus one 'all' row, which exists even when nothing is open
--- (n_open = 0, NULL ages). oldest_incident_id: earliest started_at, ties by incident_id.
+-- What is open right now: reportable incidents open as of as_of (not resolved, started at or
+-- before as_of), per severity (NULL as none) plus one all row, which exists even when nothing is
+-- open (n_open = 0, NULL ages).
+--
+-- columns:
+--   as_of: the instant the reports describe
+--   severity: severity slug, none for a NULL severity, or all
+--   n_open: open reportable incidents
+--   n_unacknowledged: open ones without an acknowledged milestone
+--   age_p50_seconds: median age (as_of - started_at) in seconds
+--   age_p90_seconds: 90th percentile age in seconds
+--   age_max_seconds: oldest age in seconds
+--   oldest_incident_id: the open incident with the earliest started_at (ties by incident_id)
+--
+-- preview:
+--   select severity, n_open, n_unacknowledged, age_p50_seconds / 3600 as age_p50_hours,
+--     age_p90_seconds / 3600 as age_p90_hours, age_max_seconds / 86400 as age_max_days, oldest_incident_id
+--   from {{report.open_incident_backlog}} order by severity
+--
+-- headline:
+--   select n_open, n_unacknowledged, age_max_seconds / 86400 as age_max_days
+--   from {{report.open_incident_backlog}} where severity = 'all'
 with backlog as (
     select f.incident_id, coalesce(f.severity, 'none') as severity, f.started_at,
            f.acknowledged_at, f.age_seconds

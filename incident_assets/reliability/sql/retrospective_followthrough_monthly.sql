@@ -1,11 +1,27 @@
--- Resolved reportable incidents by month of resolved_at and severity (NULL as 'none'), plus
--- severity = 'all': how many reached postmortem_completed, the completion rate, the p50 days
--- from resolved to completed (a completion before the last resolution is left out of the p50),
--- and how many are overdue: not completed and resolved at least the due period (default 14
--- days) before as_of. n_with_report counts incidents with a retrospective report (from the
--- retrospectives endpoint, or the incident's report_id).
--- Columns: month, severity, n_resolved, n_completed, completion_rate, completed_p50_days,
--- n_overdue, n_with_report, as_of.
+-- Whether resolved incidents get their retrospective: resolved reportable incidents by month of
+-- resolved_at and severity (NULL as none), plus severity all. A completion before the last
+-- resolution is left out of the median; an incident is overdue when not completed and resolved
+-- at least the due period (default 14 days) before as_of.
+--
+-- columns:
+--   month: calendar month (UTC) of resolved_at, written as its first day
+--   severity: severity slug, none for a NULL severity, or all
+--   n_resolved: reportable incidents resolved in the month
+--   n_completed: those that reached postmortem_completed
+--   completion_rate: n_completed / n_resolved
+--   completed_p50_days: median days from resolved to postmortem_completed
+--   n_overdue: not completed, resolved at least the due period before as_of
+--   n_with_report: with a retrospective report (from the retrospectives endpoint, or the
+--     incident's report_id)
+--   as_of: the instant the reports describe
+--
+-- preview:
+--   select month, n_resolved, n_completed, completion_rate, completed_p50_days, n_overdue
+--   from {{report.retrospective_followthrough_monthly}} where severity = 'all' order by month desc
+--
+-- headline:
+--   select coalesce(sum(n_overdue), 0) as retrospectives_overdue
+--   from {{report.retrospective_followthrough_monthly}} where severity = 'all'
 with reported as (
     -- incidents with a retrospective report: from the retrospectives endpoint or the incident's report_id
     select incident_id from {{raw.retrospectives}}
