@@ -144,3 +144,23 @@ ALERTS = [
 OPERATIONS: dict[str, list[dict[str, Any]]] = {
     "incidents": INCIDENTS, "users": USERS, "tickets": TICKETS, "alerts": ALERTS,
 }
+
+
+# Follow-ups and alerts of the first quarter of 2024, around the incidents of the main golden data
+# (`reliability_inputs.GOLDEN`, as of 2024-03-15), so that the HTML report draws every chart.
+GOLDEN_Q1_TICKETS = [
+    ticket("q-01", "done", "2024-01-16 10:00", "2024-01-20 10:00", "inc-01"),
+    ticket("q-02", "open", "2024-01-16 11:00", "2024-01-16 11:00", "inc-01", due="2024-02-01 00:00"),  # overdue
+    ticket("q-03", "cancelled", "2024-02-06 09:00", "2024-02-07 09:00", "inc-04"),
+    ticket("q-04", "in_progress", "2024-02-06 10:00", "2024-02-08 10:00", "inc-04", due="2024-04-01 00:00"),
+    ticket("q-05", "done", "2024-03-02 09:00", "2024-03-04 09:00", "inc-13"),
+]
+GOLDEN_Q1_ALERTS = [
+    alert("qa-01", "2024-01-10 09:55", "2024-01-10 10:40", CORE, ("inc-01",)),
+    alert("qa-02", "2024-01-11 03:00", "2024-01-11 03:05", CORE),
+    alert("qa-03", "2024-01-20 21:55", "2024-01-20 23:00", WEB, ("inc-02",)),
+    alert("qa-04", "2024-02-05 13:58", "2024-02-05 14:30", WEB, ("inc-04",)),
+    alert("qa-05", "2024-02-07 12:00", None),
+    alert("qa-06", "2024-03-01 09:59", "2024-03-01 10:30", WEB, ("inc-13",)),
+    alert("qa-07", "2024-03-06 19:00", "2024-03-06 19:20", CORE),
+]

@@ -1,7 +1,6 @@
-"""The offline HTML report, built from the golden input (`reliability_inputs.py`).
-
-The tables the report SQL of this build does not produce yet get hand-made rows
-(`report_shapes.py`), so every chart is exercised; the browser test looks at the rendered page.
+"""The offline HTML report, built from the golden input (`reliability_inputs.py`) plus the
+first quarter's follow-ups and alerts (`reliability_inputs_operations.py`), so every chart is
+exercised; the browser test looks at the rendered page.
 """
 
 from __future__ import annotations
@@ -15,8 +14,10 @@ import pytest
 from incident_assets.reliability.assets import reliability_html_report
 from incident_assets.reliability.html_report import REPORT_TABLES, SECTIONS, report_table, write_html_report
 from incident_assets.reliability.runner import ReportParams, report_tables, run_reports
-from incident_assets_tests.reliability_inputs import AS_OF, incident, loaded_destination, ms
-from incident_assets_tests.report_shapes import complete_report_shapes
+from incident_assets_tests.reliability_inputs import AS_OF, GOLDEN, incident, loaded_destination, ms
+from incident_assets_tests.reliability_inputs_operations import GOLDEN_Q1_ALERTS, GOLDEN_Q1_TICKETS
+
+WITH_OPERATIONS = {**GOLDEN, "tickets": GOLDEN_Q1_TICKETS, "alerts": GOLDEN_Q1_ALERTS}
 
 EXPECTED_SECTIONS = {
     "incidents-per-month": "Incidents per month by severity",
@@ -57,11 +58,10 @@ def traces(page: str, div_id: str) -> dict[str, dict[str, Any]]:
 def golden_page(tmp_path_factory) -> tuple[str, Any]:
     """The report on the golden input (tables this build lacks completed by hand): page text and result."""
     tmp = tmp_path_factory.mktemp("html")
-    dest = loaded_destination("duckdb", tmp)
+    dest = loaded_destination("duckdb", tmp, WITH_OPERATIONS)
     path = tmp / "reports" / "reliability.html"
     with dest.pipeline().sql_client() as sql:
         list(run_reports(sql, ReportParams(as_of=AS_OF)))
-        complete_report_shapes(sql)
         written = write_html_report(sql, path)
     assert not path.with_suffix(".html.tmp").exists()
     return path.read_text(encoding="utf-8"), written
@@ -142,9 +142,9 @@ def test_tables_say_how_much_they_show(golden_page):
         "reliability.service_reliability_monthly": (4, 4),
         "reliability.slo_error_budget": (4, 4),
         "reliability.open_incident_backlog": (3, 3),  # SEV1, SEV2 and all
-        "reliability.alert_noise_weekly": (3, 3),
+        "reliability.alert_noise_weekly": (4, 4),  # Core, Web team, none and all
         "reliability.responder_load_monthly": (2, 2),  # Alice and Bob in January and February
-        "reliability.data_quality_issues": (6, 6),
+        "reliability.data_quality_issues": (8, 8),  # with I8 and I12 missing an impact condition
     }
     assert page.count("<table>") == len(notes)
 
@@ -159,10 +159,9 @@ def test_report_tables_are_derived_from_the_sections():
 
 
 def test_missing_tables_show_a_not_built_note(tmp_path):
-    dest = loaded_destination("duckdb", tmp_path)
+    dest = loaded_destination("duckdb", tmp_path, WITH_OPERATIONS)
     with dest.pipeline().sql_client() as sql:
         list(run_reports(sql, ReportParams(as_of=AS_OF)))
-        complete_report_shapes(sql)
         sql.execute_sql(f"drop table {report_table('slo_error_budget')}")
         sql.execute_sql(f"alter table {report_table('alert_noise_weekly')} drop column linked_pct")
         written = write_html_report(sql, tmp_path / "r.html")
@@ -174,16 +173,15 @@ def test_missing_tables_show_a_not_built_note(tmp_path):
 
 
 def test_html_report_on_postgres(tmp_path, postgres_url):
-    dest = loaded_destination("postgres", tmp_path, postgres_url=postgres_url)
+    dest = loaded_destination("postgres", tmp_path, WITH_OPERATIONS, postgres_url=postgres_url)
     with dest.pipeline().sql_client() as sql:
         list(run_reports(sql, ReportParams(as_of=AS_OF)))
-        complete_report_shapes(sql)
         written = write_html_report(sql, tmp_path / "r.html")
     assert written.not_built == [] and "No data." not in written.html
     assert "As of 2024-03-15 12:00 UTC" in written.html
     severities = traces(written.html, "incidents-per-month-chart")
     assert (severities["SEV1"]["x"], severities["SEV1"]["y"]) == (GOLDEN_MONTHS, [2, 1, 1])
-    assert "Showing 6 of 6 issues" in written.html
+    assert "Showing 8 of 8 issues" in written.html
 
 
 def test_html_report_on_empty_tables(tmp_path):
@@ -191,7 +189,6 @@ def test_html_report_on_empty_tables(tmp_path):
     dest = loaded_destination("duckdb", tmp_path, {"incidents": [bare]})
     with dest.pipeline().sql_client() as sql:
         list(run_reports(sql, ReportParams(as_of=AS_OF)))
-        complete_report_shapes(sql, with_rows=False)
         written = write_html_report(sql, tmp_path / "r.html")
     page = written.html
     assert written.not_built == []

@@ -3,8 +3,7 @@
 
 Checks what a reader would notice at a glance: every chart drawn with data, time axes in date
 order, MTTA not squashed flat by MTTR, the 100 % error-budget line, "showing N of M" under
-every table, no "NaN" or "undefined". The tables the report SQL of this build does not produce
-yet get hand-made rows (`report_shapes.py`). The full-page screenshot lands in
+every table, no "NaN" or "undefined". The full-page screenshot lands in
 `test-artifacts/reliability_report.png` (gitignored).
 """
 
@@ -18,14 +17,12 @@ import dagster as dg
 import pytest
 from dagster_dlt import DagsterDltResource
 
-from incident_assets.destination import make_pipeline
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.reliability.assets import reliability_assets, reliability_html_report
 from incident_assets.reliability.html_report import SECTIONS
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at
-from incident_assets_tests.report_shapes import complete_report_shapes
 from incident_assets_tests.test_webserver_e2e import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.timeout(420)
@@ -57,15 +54,13 @@ ids => ids.map(id => {
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """Builds everything from the simulator, completes the tables this build lacks, writes the report."""
+    """Builds everything from the simulator and writes the report."""
     root = tmp_path_factory.mktemp("report")
     path = root / "reliability.html"
     with Simulator(incidents=600, seed=7) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, root / "incidents.duckdb")
         assert dg.materialize([incident_api_assets, reliability_assets], resources={"dlt": DagsterDltResource()},
                               run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF}}}}).success
-        with make_pipeline().sql_client() as sql:
-            complete_report_shapes(sql)
         result = dg.materialize([reliability_html_report], run_config={
             "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
     materialization = result.get_asset_materialization_events()[0].event_specific_data.materialization
