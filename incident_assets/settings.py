@@ -1,13 +1,15 @@
 """Project-wide settings: where things live and which destination loads the data.
 
 Configuration follows dlt's conventions (environment variables override `.dlt/*.toml`);
-the keys are listed in the README and in `shared/contract.md`.
+the keys are listed in the README.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -23,7 +25,26 @@ DESTINATION_ENV = "INCIDENT_ASSETS_DESTINATION"
 API_TOKEN_ENV = "SOURCES__INCIDENT_API__API_TOKEN"
 BASE_URL_ENV = "SOURCES__INCIDENT_API__BASE_URL"
 AS_OF_ENV = "INCIDENT_ASSETS_AS_OF"
+# one zone for the daily schedule and the reports' hours of the day (business / off / sleep)
+TIMEZONE_ENV = "INCIDENT_ASSETS_TIMEZONE"
+DEFAULT_TIMEZONE = "UTC"
 
 
 def destination_name() -> str:
     return os.environ.get(DESTINATION_ENV, "").strip() or "duckdb"
+
+
+def checked_timezone(name: str, key: str) -> str:
+    """`name` if it is an IANA time zone, else a ValueError of one sentence naming `key`."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as 'Europe'
+        raise ValueError(f"{key}={name!r} is not an IANA timezone (e.g. 'UTC', 'Europe/Berlin')") from None
+    return name
+
+
+def configured_timezone(override: Optional[str] = None, override_key: str = "timezone") -> str:
+    """The IANA time zone: `override` (e.g. a run config value) when given, else the env var, else UTC."""
+    if override and override.strip():
+        return checked_timezone(override.strip(), override_key)
+    return checked_timezone(os.environ.get(TIMEZONE_ENV, "").strip() or DEFAULT_TIMEZONE, TIMEZONE_ENV)

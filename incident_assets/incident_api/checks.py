@@ -62,8 +62,8 @@ RAW_CHECK_SPECS: list[dg.AssetCheckSpec] = [
 ]
 
 
-class _Tables:
-    """Table lookups over one SQL client connection."""
+class RawTables:
+    """The raw tables of the destination, queried over one SQL client connection."""
 
     def __init__(self, sql) -> None:
         self.sql = sql
@@ -74,23 +74,28 @@ class _Tables:
         self.present = {r[0] for r in rows or []}
 
     def name(self, table: str) -> str:
+        """The table's qualified name, quoted as the destination wants it."""
         return self.sql.make_qualified_table_name(table)
 
     def columns(self, table: str) -> set[str]:
+        """The column names a raw table has."""
         rows = self.sql.execute_sql(
             "select column_name from information_schema.columns "
             f"where table_schema = '{self.sql.dataset_name}' and table_name = '{table}'"
         )
         return {r[0] for r in rows or []}
 
-    def one(self, query: str) -> tuple:
+    def first_row(self, query: str) -> tuple:
+        """The first row a query returns (for aggregates: the only one)."""
         return tuple(self.sql.execute_sql(query)[0])
 
-    def column(self, query: str) -> list[str]:
+    def first_column(self, query: str) -> list[str]:
+        """The first column of every row a query returns, as text."""
         return [str(r[0]) for r in self.sql.execute_sql(query) or []]
 
 
 def _last_row_count(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) -> Optional[int]:
+    """The row count the asset's latest materialization reported, if any."""
     event = context.instance.get_latest_materialization_event(key)
     if event is None or event.asset_materialization is None:
         return None
@@ -99,37 +104,39 @@ def _last_row_count(context: dg.AssetCheckExecutionContext, key: dg.AssetKey) ->
 
 
 def check_primary_key(
-    context: dg.AssetCheckExecutionContext, tables: _Tables, endpoint: Endpoint
+    context: dg.AssetCheckExecutionContext, tables: RawTables, endpoint: Endpoint
 ) -> dg.AssetCheckResult:
+    """ERROR unless the endpoint's key is unique and non-null (a missing table passes only when the
+    endpoint has never returned a record)."""
     key, table = endpoint.primary_key, endpoint.name
-    result = dict(asset_key=asset_key(table), check_name=PRIMARY_KEY_CHECK, severity=dg.AssetCheckSeverity.ERROR)
+    identity = dict(asset_key=asset_key(table), check_name=PRIMARY_KEY_CHECK, severity=dg.AssetCheckSeverity.ERROR)
     if table not in tables.present:
         rows = _last_row_count(context, asset_key(table))
         if rows == 0:
             # dlt creates no table for an endpoint that has never returned a record
             return dg.AssetCheckResult(
-                passed=True, **result,
+                passed=True, **identity,
                 description=f"no `{table}` table: the endpoint has returned no records yet",
                 metadata={"table_exists": False, "rows": 0},
             )
         return dg.AssetCheckResult(
-            passed=False, **result,
+            passed=False, **identity,
             description=f"table `{tables.sql.dataset_name}.{table}` is missing"
             + (" although the last load reported rows" if rows else " (never loaded?)"),
             metadata={"table_exists": False, "last_reported_rows": rows if rows is not None else -1},
         )
     name = tables.name(table)
-    total, nulls, duplicates = tables.one(
+    total, nulls, duplicates = tables.first_row(
         f"select count(*), count(*) - count({key}), count({key}) - count(distinct {key}) from {name}"
     )
-    sample = tables.column(
+    sample = tables.first_column(
         f"select {key} from {name} where {key} is not null group by {key} having count(*) > 1 "
         f"order by {key} limit {SAMPLE}"
     ) if duplicates else []
     passed = nulls == 0 and duplicates == 0
     problems = [f"{nulls} null `{key}`"] * bool(nulls) + [f"{duplicates} duplicate `{key}`"] * bool(duplicates)
     return dg.AssetCheckResult(
-        passed=passed, **result,
+        passed=passed, **identity,
         description=f"`{key}` is unique and non-null in {total} rows"
         if passed else f"{' and '.join(problems)} in `{table}` ({total} rows): the load is broken",
         metadata={
@@ -141,10 +148,11 @@ def check_primary_key(
     )
 
 
-def check_started(tables: _Tables) -> dg.AssetCheckResult:
-    result = dict(asset_key=INCIDENTS, check_name=STARTED_CHECK, severity=dg.AssetCheckSeverity.WARN)
+def check_started(tables: RawTables) -> dg.AssetCheckResult:
+    """WARN for incidents with neither a `started` milestone nor `started_at` (they have no MTTx)."""
+    identity = dict(asset_key=INCIDENTS, check_name=STARTED_CHECK, severity=dg.AssetCheckSeverity.WARN)
     if "incidents" not in tables.present:
-        return dg.AssetCheckResult(passed=False, **result, description="no incidents table",
+        return dg.AssetCheckResult(passed=False, **identity, description="no incidents table",
                                    metadata={"table_exists": False})
     conditions = []
     if "started_at" in tables.columns("incidents"):
@@ -156,33 +164,34 @@ def check_started(tables: _Tables) -> dg.AssetCheckResult:
         )
     has_start = " or ".join(conditions) or "false"
     where = f"from {tables.name('incidents')} i where not ({has_start})"
-    (missing,) = tables.one(f"select count(*) {where}")
-    sample = tables.column(f"select i.id {where} order by i.id limit {SAMPLE}") if missing else []
+    (missing,) = tables.first_row(f"select count(*) {where}")
+    sample = tables.first_column(f"select i.id {where} order by i.id limit {SAMPLE}") if missing else []
     return dg.AssetCheckResult(
-        passed=missing == 0, **result,
+        passed=missing == 0, **identity,
         description="every incident has a start time" if not missing
         else f"{missing} incident(s) have neither a `started` milestone nor `started_at`",
         metadata={"incidents_without_start": int(missing), "sample_ids": dg.MetadataValue.json(sample)},
     )
 
 
-def check_services(tables: _Tables) -> dg.AssetCheckResult:
-    result = dict(asset_key=INCIDENTS, check_name=SERVICES_CHECK, severity=dg.AssetCheckSeverity.WARN)
+def check_services(tables: RawTables) -> dg.AssetCheckResult:
+    """WARN for services that incidents name but the service catalog lacks."""
+    identity = dict(asset_key=INCIDENTS, check_name=SERVICES_CHECK, severity=dg.AssetCheckSeverity.WARN)
     if "incidents__services" not in tables.present:
-        return dg.AssetCheckResult(passed=True, **result, description="no incident names a service",
+        return dg.AssetCheckResult(passed=True, **identity, description="no incident names a service",
                                    metadata={"unknown_service_refs": 0})
     if "services" not in tables.present:
-        return dg.AssetCheckResult(passed=False, **result,
+        return dg.AssetCheckResult(passed=False, **identity,
                                    description="incidents name services but the `services` table is missing",
                                    metadata={"services_table_exists": False})
     where = (
         f"from {tables.name('incidents__services')} s left join {tables.name('services')} c "
         "on c.id = s.id where c.id is null"
     )
-    refs, distinct = tables.one(f"select count(*), count(distinct s.id) {where}")
-    sample = tables.column(f"select distinct s.id {where} order by s.id limit {SAMPLE}") if refs else []
+    refs, distinct = tables.first_row(f"select count(*), count(distinct s.id) {where}")
+    sample = tables.first_column(f"select distinct s.id {where} order by s.id limit {SAMPLE}") if refs else []
     return dg.AssetCheckResult(
-        passed=refs == 0, **result,
+        passed=refs == 0, **identity,
         description="every incident service is in the catalog" if not refs
         else f"{distinct} service id(s) named by incidents ({refs} references) are not in `services`",
         metadata={
@@ -203,7 +212,7 @@ def check_services(tables: _Tables) -> dg.AssetCheckResult:
 def raw_table_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
     selected = context.selected_asset_check_keys
     with make_pipeline().sql_client() as sql:
-        tables = _Tables(sql)
+        tables = RawTables(sql)
         for endpoint in ENDPOINTS:
             if dg.AssetCheckKey(asset_key(endpoint.name), PRIMARY_KEY_CHECK) in selected:
                 yield check_primary_key(context, tables, endpoint)

@@ -1,7 +1,7 @@
 """Every endpoint the project loads, declared once.
 
 One row per dlt resource: its API path, its key, how it syncs, and column hints for the
-fields documented in `shared/incident-api.md`. `source.py` turns these rows into a dlt
+fields the API documents. `source.py` turns these rows into a dlt
 `rest_api` source; nothing else repeats them.
 
 Sync modes:
@@ -9,7 +9,7 @@ Sync modes:
   maintenances). Listed whole every run and swapped in atomically (`replace` via a staging
   dataset), so a record removed from the API is removed here too.
 - `updated_after`: incidents. No `updated_at` on the item; the server filters by edit time,
-  so the loader keeps its own cursor (see `source.incidents_resource`). Merged on `id`.
+  so the loader keeps its own cursor (see `source._updated_after_resource`). Merged on `id`.
 - `updated_since`: retrospectives, with a real `updated_at` cursor. Merged on `id`.
 - `starts_at`: change events, windowed on their start time. Merged on `id`.
 """

@@ -12,48 +12,22 @@ Configuration (read when the code location loads):
 from __future__ import annotations
 
 import os
-from typing import Optional
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
-from dagster._utils.schedules import is_valid_cron_string
 
 from incident_assets.incident_api.assets import GROUP
+from incident_assets.settings import TIMEZONE_ENV, configured_timezone
 
 INGEST_CRON_ENV = "INCIDENT_ASSETS_INGEST_CRON"
-TIMEZONE_ENV = "INCIDENT_ASSETS_TIMEZONE"
 DEFAULT_INGEST_CRON = "0 5 * * *"  # early morning UTC, before people read the reports
-DEFAULT_TIMEZONE = "UTC"
 
 INGESTION_JOB_NAME = "incident_api_ingestion_job"
 DAILY_SCHEDULE_NAME = "incident_api_daily_ingestion"
 
 
 def ingest_cron() -> str:
-    cron = os.environ.get(INGEST_CRON_ENV, "").strip() or DEFAULT_INGEST_CRON
-    if not is_valid_cron_string(cron):
-        raise ValueError(f"{INGEST_CRON_ENV}={cron!r} is not a valid cron expression (e.g. '0 5 * * *')")
-    return cron
-
-
-def checked_timezone(name: str, key: str) -> str:
-    """`name` if it is an IANA time zone, else a ValueError of one sentence naming `key`."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as 'Europe'
-        raise ValueError(f"{key}={name!r} is not an IANA timezone (e.g. 'UTC', 'Europe/Berlin')") from None
-    return name
-
-
-def configured_timezone(override: Optional[str] = None, override_key: str = "timezone") -> str:
-    """The IANA time zone: `override` (e.g. a run config value) when given, else the env var, else UTC."""
-    if override and override.strip():
-        return checked_timezone(override.strip(), override_key)
-    return checked_timezone(os.environ.get(TIMEZONE_ENV, "").strip() or DEFAULT_TIMEZONE, TIMEZONE_ENV)
-
-
-def schedule_timezone() -> str:
-    return configured_timezone()
+    """The daily load's cron expression, from the environment (checked when the schedule is built)."""
+    return os.environ.get(INGEST_CRON_ENV, "").strip() or DEFAULT_INGEST_CRON
 
 
 incident_api_ingestion_job = dg.define_asset_job(
@@ -64,16 +38,21 @@ incident_api_ingestion_job = dg.define_asset_job(
 
 
 def build_daily_ingestion_schedule() -> dg.ScheduleDefinition:
-    """Built from the environment each time, so tests can vary the cron and timezone."""
-    return dg.ScheduleDefinition(
-        name=DAILY_SCHEDULE_NAME,
-        job=incident_api_ingestion_job,
-        cron_schedule=ingest_cron(),
-        execution_timezone=schedule_timezone(),
-        description="Daily load of every incident API endpoint "
-        f"(cron from {INGEST_CRON_ENV}, timezone from {TIMEZONE_ENV}).",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
+    """Built from the environment each time, so tests can vary the cron and timezone. A bad cron
+    expression or time zone fails the code location with one sentence naming its variable."""
+    cron, timezone = ingest_cron(), configured_timezone()
+    try:
+        return dg.ScheduleDefinition(
+            name=DAILY_SCHEDULE_NAME,
+            job=incident_api_ingestion_job,
+            cron_schedule=cron,
+            execution_timezone=timezone,
+            description="Daily load of every incident API endpoint "
+            f"(cron from {INGEST_CRON_ENV}, timezone from {TIMEZONE_ENV}).",
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+        )
+    except dg.DagsterInvalidDefinitionError:
+        raise ValueError(f"{INGEST_CRON_ENV}={cron!r} is not a valid cron expression (e.g. '0 5 * * *')") from None
 
 
 daily_ingestion_schedule = build_daily_ingestion_schedule()

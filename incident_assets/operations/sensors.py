@@ -10,7 +10,6 @@
 from collections.abc import Iterable
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from incident_assets.incident_api.sensors import redact
 
@@ -20,17 +19,17 @@ FAILURE_TAG = "incident_assets/run_failure"
 MAX_REASON_CHARS = 600
 
 
-def _assets_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun, of_type: DagsterEventType) -> set[dg.AssetKey]:
+def _assets_of_run(instance: dg.DagsterInstance, run: dg.DagsterRun, of_type: dg.DagsterEventType) -> set[dg.AssetKey]:
     records = instance.get_records_for_run(run_id=run.run_id, of_type=of_type, limit=10_000).records
     return {r.event_log_entry.dagster_event.asset_key for r in records if r.event_log_entry.dagster_event}
 
 
 def unmaterialized_assets(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[dg.AssetKey]:
     """Assets the run planned (or selected) but did not materialize."""
-    planned = _assets_of_run(instance, run, DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+    planned = _assets_of_run(instance, run, dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
     if not planned and run.asset_selection:
         planned = set(run.asset_selection)
-    done = _assets_of_run(instance, run, DagsterEventType.ASSET_MATERIALIZATION)
+    done = _assets_of_run(instance, run, dg.DagsterEventType.ASSET_MATERIALIZATION)
     return sorted(planned - done, key=lambda k: k.to_user_string())
 
 

@@ -14,7 +14,6 @@ import dagster as dg
 
 from incident_assets.destination import DestinationConfigError, check_destination, make_pipeline
 from incident_assets.incident_api.assets import DESTINATION_POOL
-from incident_assets.incident_api.schedules import configured_timezone
 from incident_assets.reliability.html_report import REPORT_TABLES, write_html_report
 from incident_assets.reliability.previews import (
     asset_description, column_schema, headline_metadata, preview_markdown,
@@ -25,7 +24,7 @@ from incident_assets.reliability.runner import (
     ReportSqlError, ReportTable, report_tables, run_reports, validated_impact_weights,
 )
 from incident_assets.settings import (
-    AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, RAW_SCHEMA, REPORT_SCHEMA, destination_name,
+    AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, RAW_SCHEMA, REPORT_SCHEMA, configured_timezone, destination_name,
 )
 
 GROUP = "reliability"

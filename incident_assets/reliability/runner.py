@@ -47,7 +47,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
-from incident_assets.incident_api.schedules import DEFAULT_TIMEZONE, checked_timezone
+from incident_assets.settings import DEFAULT_TIMEZONE, checked_timezone
 from incident_assets.reliability.inputs import RAW_INPUTS
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
 
