@@ -116,7 +116,9 @@ def test_not_found(sim: Simulator) -> None:
 
 SAMPLES = [("/incidents", {"per_page": 200, "page": 2}), ("/changes/events", {"per_page": 50}),
            ("/post_mortems/reports", {}), ("/services", {"per_page": 200}), ("/teams", {}),
-           ("/incidents", {"archived": "true", "per_page": 7, "page": 13})]
+           ("/incidents", {"archived": "true", "per_page": 7, "page": 13}),
+           ("/ticketing/tickets", {"per_page": 50}), ("/alerts", {"per_page": 200, "page": 3}),
+           ("/scheduled_maintenances", {})]
 
 
 def test_same_seed_same_bytes_other_seed_differs(sim: Simulator) -> None:
@@ -512,3 +514,133 @@ def headline(demo: Simulator) -> dict:
     return {"open": len(open_), "open_share": len(open_) / len(incidents), "stale": len(stale),
             "above_99_5": sum(a > 99.5 for a in availability.values()) / len(availability),
             "below_99": sum(a < 99 for a in availability.values()), "worst": min(availability.values())}
+
+
+def test_demo_data_has_realistic_open_incidents_and_availability(demo: Simulator) -> None:
+    numbers = headline(demo)
+    assert numbers["open_share"] < 0.03, numbers
+    assert 1 <= numbers["stale"] <= 10, numbers
+    assert numbers["stale"] < numbers["open"] / 2 + 1, numbers  # most open incidents are recent
+    assert numbers["above_99_5"] >= 0.85, numbers
+    assert numbers["below_99"] >= 1 and numbers["worst"] > 90, numbers
+
+
+def service_conditions(incident: dict) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for impact in incident["impacts"]:
+        if impact["type"] == "service":
+            found.setdefault(impact["impact"]["id"], []).append(impact["condition"])
+    return found
+
+
+def test_impact_conditions_fit_the_severity_and_the_quirks_stay_rare(demo: Simulator) -> None:
+    incidents = demo.records("incidents")
+    worst: dict[str | None, list[str]] = {}  # severity -> each incident's worst condition
+    for inc in incidents:
+        conditions = [c for cs in service_conditions(inc).values() for c in cs]
+        if conditions:
+            worst.setdefault(inc["severity"], []).append(min(conditions, key=lambda c: c["position"])["name"])
+    outage = {"Major Outage", "Unavailable", "Partially Unavailable"}
+    for sev in ("SEV1", "SEV2"):
+        names = worst[sev]
+        assert sum(n in outage for n in names) / len(names) >= 0.7, sev
+    for sev in ("SEV4", "SEV5"):
+        names = worst[sev]
+        assert sum(n in ("Degraded", "Bug", "Operational") for n in names) / len(names) >= 0.95, sev
+    assert len(set(worst["SEV3"])) >= 4  # SEV3 is mixed
+    # the organisation's own condition is known only by its position
+    custom = {(i["condition"]["name"], i["condition"]["position"]) for inc in incidents for i in inc["impacts"]}
+    assert ("Major Outage", 0) in custom and ("Unavailable", 1) in custom
+
+    def share(predicate) -> float:
+        return sum(1 for i in incidents if predicate(i)) / len(incidents)
+
+    types = lambda i: [m["type"] for m in i["milestones"]]  # noqa: E731
+    known = {s["id"] for s in demo.records("services")}
+    differing = share(lambda i: len({c[0]["name"] for c in service_conditions(i).values()}) > 1)
+    missing_entry = share(lambda i: any(s["id"] not in service_conditions(i) for s in i["services"]))
+    assert 0.02 < differing < 0.3 and 0 < missing_entry < 0.02
+    assert 0 < share(lambda i: types(i).count("resolved") > 1) < 0.05  # reopened
+    assert 0.3 < share(lambda i: "detected" not in types(i)) < 0.6
+    assert 0 < share(lambda i: i["discarded_at"] is not None) < 0.03  # archived
+    assert 0 < share(lambda i: any(s["id"] not in known for s in i["services"])) < 0.01  # ghosts
+    out_of_order = share(lambda i: any(
+        LIFECYCLE_ORDER.index(a["type"]) > LIFECYCLE_ORDER.index(b["type"])
+        for a, b in zip(i["milestones"], i["milestones"][1:])
+        if a["type"] in LIFECYCLE_ORDER and b["type"] in LIFECYCLE_ORDER))
+    assert 0 < out_of_order < 0.05
+
+
+LIFECYCLE_ORDER = ["started", "detected", "acknowledged", "investigating", "identified", "mitigated",
+                   "resolved", "postmortem_started", "postmortem_completed", "closed"]
+
+
+def test_followups_belong_to_their_incidents(demo: Simulator) -> None:
+    incidents = {i["id"]: i for i in demo.records("incidents")}
+    tickets = demo.records("tickets")
+    followups = [t for t in tickets if t["type"] == "follow_up"]
+    states = {s: sum(t["state"] == s for t in followups) / len(followups)
+              for s in ("done", "open", "in_progress", "cancelled")}
+    assert states["done"] > 0.5 and all(share > 0.02 for share in states.values()), states
+    anchor = "2026-11-01T00:00:00.000Z"
+    overdue = [t for t in followups if t["state"] in ("open", "in_progress") and (t["due_at"] or "9") < anchor]
+    assert overdue and any(t["due_at"] is None for t in followups)
+    assert any(t["due_at"] and t["due_at"] > anchor for t in followups)  # due in the future
+    orphans = [t for t in followups if t["incident_id"] not in incidents]
+    assert any(t["incident_id"] is None for t in orphans) and any(t["incident_id"] for t in orphans)
+    assert len(orphans) < len(followups) * 0.05
+    for t in followups:
+        assert t["created_at"] <= t["updated_at"] <= anchor, t["id"]
+        inc = incidents.get(t["incident_id"])
+        if inc is not None:
+            assert t["created_at"] > inc["started_at"] and t["incident_name"] == inc["name"], t["id"]
+
+
+def test_alerts_page_before_their_incidents_and_make_noise(demo: Simulator) -> None:
+    incidents = {i["id"]: i for i in demo.records("incidents")}
+    alerts = demo.records("alerts")
+    linked = [a for a in alerts if a["incidents"]]
+    assert 0.1 < len(linked) / len(alerts) < 0.6  # most alerts never become incidents
+    for a in linked:
+        (ref,) = a["incidents"]
+        inc = incidents[ref["id"]]
+        assert ref == {"id": inc["id"], "name": inc["name"], "number": str(inc["number"])}
+        lead = seconds(inc["started_at"]) - seconds(a["starts_at"])
+        assert 0 <= lead <= 15 * 60 and a["services"][0] == inc["services"][0], a["id"]
+    assert any(a["team_id"] is None for a in alerts) and any(a["ends_at"] is None for a in alerts)
+    weeks = {(a["team_id"], datetime.fromisoformat(a["starts_at"][:10]).isocalendar()[:2])
+             for a in alerts if a["team_id"]}
+    per_team_week = sum(1 for a in alerts if a["team_id"]) / len(weeks)
+    assert 5 < per_team_week < 40, per_team_week
+    assert {a["status"] for a in alerts} == {"opened", "acknowledged", "resolved", "ignored", "expired"}
+
+
+def test_maintenance_windows_overlap_some_incidents(demo: Simulator) -> None:
+    windows = demo.records("scheduled_maintenances")
+    assert 20 < len(windows) < 100
+    assert [w for w in windows if w["ends_at"] is None]
+    assert [w for w in windows if {i["type"] for i in w["impacts"]} == {"environment"}]
+    spans = impact_intervals(demo.records("incidents"), ANCHOR.timestamp())
+    overlapping = 0
+    for w in windows:
+        if w["ends_at"] is None:
+            continue
+        start, end = seconds(w["starts_at"]), seconds(w["ends_at"])
+        for i in w["impacts"]:
+            if i["type"] == "service" and any(s < end and start < e for s, e, _ in spans.get(i["impact"]["id"], [])):
+                overlapping += 1
+    assert 3 <= overlapping <= 15, overlapping
+
+
+@pytest.mark.parametrize("resource", ["tickets", "alerts", "scheduled_maintenances"])
+def test_operations_lists_paginate(sim: Simulator, resource: str) -> None:
+    expected = [r["id"] for r in sim.records(resource)]
+    path, per_page = Simulator.path(resource)[3:], 97
+    pages = math.ceil(len(expected) / per_page)
+    seen = []
+    for page in range(1, pages + 2):  # one beyond the last: empty
+        body = get(sim, path, per_page=per_page, page=page).json()
+        assert body["pagination"]["count"] == len(expected) and body["pagination"]["pages"] == pages
+        assert body["pagination"]["next"] == (page + 1 if page < pages else None)
+        seen += [r["id"] for r in body["data"]]
+    assert seen == expected and len(set(seen)) == len(expected)

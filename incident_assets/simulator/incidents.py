@@ -22,12 +22,11 @@ _POSITION = {m: i for i, m in enumerate(LIFECYCLE)}
 INACTIVE_MILESTONES = {"resolved", "postmortem_started", "postmortem_completed", "closed"}
 
 # severity slug (None = not set): (weight, median minutes from start to resolved,
-# share of incidents with a `mitigated` milestone, share nobody ever resolves)
-SEVERITY_PROFILE = {"SEV1": (3, 100, 0.9, 0.0), "SEV2": (10, 150, 0.85, 0.0),
-                    "SEV3": (30, 240, 0.7, 0.0015), "SEV4": (28, 600, 0.5, 0.005),
-                    "SEV5": (12, 1200, 0.4, 0.006), "GAMEDAY": (3, 120, 0.5, 0.0),
-                    "MAINTENANCE": (5, 180, 0.5, 0.0), "UNSET": (2, 360, 0.5, 0.005),
-                    None: (7, 480, 0.5, 0.005)}
+# share of incidents with a `mitigated` milestone)
+SEVERITY_PROFILE = {"SEV1": (3, 90, 0.9), "SEV2": (10, 120, 0.85), "SEV3": (30, 200, 0.7),
+                    "SEV4": (28, 600, 0.5), "SEV5": (12, 1200, 0.4), "GAMEDAY": (3, 120, 0.5),
+                    "MAINTENANCE": (5, 180, 0.5), "UNSET": (2, 360, 0.5), None: (7, 480, 0.5)}
+_NEVER_FORGOTTEN = {"SEV1", "SEV2", "GAMEDAY", "MAINTENANCE"}
 _SEV_SLUGS = list(SEVERITY_PROFILE)
 _SEV_CUM = list(itertools.accumulate(p[0] for p in SEVERITY_PROFILE.values()))
 _SEV_PRIORITY = {"SEV1": ["P1"], "SEV2": ["P1", "P2"], "SEV3": ["P2", "P3"], "SEV4": ["P3"],
@@ -132,24 +131,20 @@ def _pick_conditions(rng: random.Random, sev: str | None, k: int) -> list[int]:
 def _milestones(rng: random.Random, sev: str | None, s: int, d: int) -> list[list]:
     """[type, occurred_ms] of one incident that started at s and took d to resolve."""
     r = rng.random
-    _, _, p_mitigated, p_forgotten = SEVERITY_PROFILE[sev]
+    p_mitigated = SEVERITY_PROFILE[sev][2]
+    # in lifecycle order (detected, acknowledged, investigating, identified, mitigated, resolved)
     ms = [["started", s]]
     if r() < 0.55:  # detection is often not recorded
-        ms.append(["detected", s + int(d * 0.05 * r())])
+        ms.append(["detected", s + int(d * 0.02 * r())])
     ack = s + int(d * (0.02 + 0.1 * r()))
     if r() < 0.92:
         ms.append(["acknowledged", ack])
     if r() < 0.8:
         ms.append(["investigating", ack + int(d * 0.1 * r())])
     if r() < 0.7:
-        ms.append(["identified", s + int(d * (0.15 + 0.35 * r()))])
-    mitigated = r() < p_mitigated
-    if mitigated:
-        ms.append(["mitigated", s + int(d * (0.35 + 0.55 * r()))])
-    if r() < p_forgotten:  # mitigated, then nobody resolved it: stays open
-        if not mitigated:
-            ms.append(["mitigated", s + int(d * (0.35 + 0.55 * r()))])
-        return ms
+        ms.append(["identified", s + int(d * (0.22 + 0.2 * r()))])
+    if r() < p_mitigated:
+        ms.append(["mitigated", s + int(d * (0.45 + 0.5 * r()))])
     end = s + d
     ms.append(["resolved", end])
     if r() < 0.02:  # reopened, then resolved again
@@ -167,18 +162,20 @@ def _milestones(rng: random.Random, sev: str | None, s: int, d: int) -> list[lis
 
 
 def _stamp_milestones(rng: random.Random, ms: list[list], created: int) -> list[list]:
-    """[child index, type, occurred, created, updated]: recorded a little after they happened,
-    a few backfilled at the end or edited later."""
+    """[child index, type, occurred, created, updated]: recorded up to two minutes after they
+    happened, a few backfilled at the end or edited hours to days later (one draw each)."""
     r = rng.random
     last = ms[-1][1]
     out = []
     for j, (kind, at) in enumerate(ms):
-        c = max(created, at + int(120_000 * r()))
         roll = r()
-        if roll < 0.05:
-            c = max(c, last)  # backfilled at the end
-        u = c + int((1 + 119 * r()) * HOUR) if roll > 0.96 else c  # edited later
-        out.append([j, kind, at, min(c, ANCHOR_MS), min(u, ANCHOR_MS)])
+        c = at + int(120_000 * roll)
+        if c < created:
+            c = created
+        if roll < 0.05 and c < last:
+            c = last  # backfilled at the end
+        u = c + int((1 + (roll - 0.96) * 2975) * HOUR) if roll > 0.96 else c  # edited later
+        out.append([j, kind, at, c if c < ANCHOR_MS else ANCHOR_MS, u if u < ANCHOR_MS else ANCHOR_MS])
     return out
 
 
@@ -212,12 +209,12 @@ def _generate_one(rng: random.Random, cat: Catalogs, service_cum: list[float]) -
     funcs = cat.service_funcs[svcs[0]]
     inc.funcs = [funcs[int(r() * len(funcs))]] if funcs and r() < 0.4 else []
     inc.problem = int(r() * len(PROBLEMS))
-    roll = r()
-    inc.tags = [] if roll < 0.25 else sorted(rng.sample(TAGS, 1 if roll < 0.75 else 2))
+    roll, n_tags = r(), len(TAGS)
+    inc.tags = [] if roll < 0.25 else sorted({TAGS[int(r() * n_tags)] for _ in range(1 if roll < 0.75 else 2)})
     inc.impact_note = r() < 0.6
     s = _start_time(rng)
     median = SEVERITY_PROFILE[sev][1] * MINUTE
-    d = max(5 * MINUTE, int(rng.lognormvariate(math.log(median), 0.9)))
+    d = max(5 * MINUTE, int(median * math.exp(0.9 * rng.gauss())))  # log-normal, heavy-tailed
     ms = _milestones(rng, sev, s, d)
     if len(svcs) > 1 and d <= 3 * HOUR and r() < 0.05:
         inc.conditions[-1] = NO_IMPACT_ENTRY  # added to the incident, impact never set
@@ -250,12 +247,28 @@ def _touch(inc: Incident) -> None:
                       + [x[4] for x in inc.roles])
 
 
-def _keep_newest_open(incidents: list[Incident]) -> None:
-    """The newest incidents (sorted by start) are still being worked on at the anchor, so that
-    even a small dataset has open incidents, as a live organisation always does."""
-    for inc in incidents[-max(2, len(incidents) // 500):]:
-        inc.milestones = [m for m in inc.milestones if m[1] not in INACTIVE_MILESTONES]
-        inc.discarded = None
+def _leave_open(inc: Incident) -> None:
+    """Nobody resolved it (yet): the fix, if there was one, shows as `mitigated`."""
+    if not any(m[1] == "mitigated" for m in inc.milestones):
+        for m in [m for m in inc.milestones if m[1] == "resolved"][:1]:
+            m[1] = "mitigated"
+    inc.milestones = [m for m in inc.milestones if m[1] not in INACTIVE_MILESTONES]
+    inc.discarded = None
+
+
+def _leave_some_open(incidents: list[Incident]) -> None:
+    """Incidents sorted by start. The newest are still being worked on at the anchor (so even a
+    small dataset has open incidents, as a live organisation always does), and about one
+    incident in 400, a minor one, was forgotten long ago: stale, as a data-quality report flags."""
+    newest = max(2, len(incidents) // 250)
+    for inc in incidents[-newest:]:
+        _leave_open(inc)
+    old_enough = len(incidents) - 20 * newest  # well before the newest
+    for k in range(100, old_enough - 200, 400):
+        k += incidents[k].base % 200  # not at a regular step
+        minor = next((inc for inc in incidents[k:k + 20] if inc.severity not in _NEVER_FORGOTTEN), None)
+        if minor is not None:
+            _leave_open(minor)
 
 
 def generate_incidents(cat: Catalogs, count: int, seed: int) -> tuple[list[Incident], list[Retrospective]]:
@@ -270,7 +283,7 @@ def generate_incidents(cat: Catalogs, count: int, seed: int) -> tuple[list[Incid
         inc.conditions = inc.conditions + [inc.conditions[0]]
 
     incidents.sort(key=lambda x: (x.milestones[0][2], x.id))  # numbered in start order
-    _keep_newest_open(incidents)
+    _leave_some_open(incidents)
     for n, inc in enumerate(incidents, 1):
         inc.number = n
         inc.name = f"{cat.services[inc.services[0]]['name']}: {PROBLEMS[inc.problem]}"

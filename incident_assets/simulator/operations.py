@@ -15,6 +15,7 @@ import bisect
 import itertools
 import math
 import random
+from operator import attrgetter
 
 from incident_assets.simulator.catalogs import DEGRADED, PARTIALLY_UNAVAILABLE, UNAVAILABLE, Catalogs
 from incident_assets.simulator.common import (
@@ -155,7 +156,7 @@ def _alert(rng: random.Random, cat: Catalogs, starts: int, service: int, inc: In
     a.priority = int(r() * len(ALERT_PRIORITIES)) if inc is None else int(r() * 2)
     a.integration = int(r() * len(INTEGRATIONS))
     roll = r()
-    ends = starts + int(median_ms * rng.lognormvariate(0, 1.0))
+    ends = starts + int(median_ms * math.exp(rng.gauss()))  # log-normal
     if ends > ANCHOR_MS or roll < 0.02:  # still firing, or never closed by its integration
         a.ends, a.status = None, "opened" if r() < 0.5 else "acknowledged"
     else:
@@ -188,7 +189,8 @@ def generate_alerts(cat: Catalogs, incidents: list[Incident], rng: random.Random
         service = bisect.bisect(noisy, r() * noisy[-1])
         alerts.append(_alert(rng, cat, _noise_start(rng), service, None, 6 * MINUTE))
     alerts = [a for a in alerts if a.starts <= ANCHOR_MS]
-    alerts.sort(key=lambda a: (a.starts, a.base))
+    alerts.sort(key=attrgetter("base"))
+    alerts.sort(key=attrgetter("starts"))  # stable: by start, then base
     return alerts
 
 
