@@ -30,9 +30,9 @@ CHECKS = ("error rate above 5%", "p99 latency above 2s", "health check failing",
           "saturation above 80%", "synthetic check failed")
 NOISE_PER_INCIDENT = 2.6  # unlinked alerts per incident, spread over the whole span
 # severity -> (share of incidents an alert led to, follow-ups per retrospective, ticket priority)
-FOLLOWUP_PROFILE = {"SEV1": (0.9, (2, 3, 4, 5), 0), "SEV2": (0.85, (1, 2, 3), 1),
+BY_SEVERITY = {"SEV1": (0.9, (2, 3, 4, 5), 0), "SEV2": (0.85, (1, 2, 3), 1),
                     "SEV3": (0.7, (0, 1, 1, 2), 2)}
-DEFAULT_FOLLOWUP = (0.6, (0, 1), 3)
+DEFAULT_BY_SEVERITY = (0.6, (0, 1), 3)
 _ALERT_STATUSES = ("resolved", "acknowledged", "ignored", "expired")
 
 
@@ -92,7 +92,7 @@ def generate_tickets(cat: Catalogs, incidents: list[Incident], rng: random.Rando
     r = rng.random
     tickets = []
     for inc in incidents:
-        _, counts, priority = FOLLOWUP_PROFILE.get(inc.severity, DEFAULT_FOLLOWUP)
+        _, counts, priority = BY_SEVERITY.get(inc.severity, DEFAULT_BY_SEVERITY)
         retro = inc.milestone_time("postmortem_started")
         resolved = inc.milestone_time("resolved")
         team = inc.teams[0]
@@ -177,7 +177,7 @@ def generate_alerts(cat: Catalogs, incidents: list[Incident], rng: random.Random
     r = rng.random
     alerts = []
     for inc in incidents:
-        p_alerted, _, _ = FOLLOWUP_PROFILE.get(inc.severity, DEFAULT_FOLLOWUP)
+        p_alerted, _, _ = BY_SEVERITY.get(inc.severity, DEFAULT_BY_SEVERITY)
         if r() >= p_alerted:  # declared by a person, not paged by a monitor
             continue
         start = inc.milestones[0][2]
