@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -116,7 +116,9 @@ def test_not_found(sim: Simulator) -> None:
 
 SAMPLES = [("/incidents", {"per_page": 200, "page": 2}), ("/changes/events", {"per_page": 50}),
            ("/post_mortems/reports", {}), ("/services", {"per_page": 200}), ("/teams", {}),
-           ("/incidents", {"archived": "true", "per_page": 7, "page": 13})]
+           ("/incidents", {"archived": "true", "per_page": 7, "page": 13}),
+           ("/ticketing/tickets", {"per_page": 50}), ("/alerts", {"per_page": 200, "page": 3}),
+           ("/scheduled_maintenances", {})]
 
 
 def test_same_seed_same_bytes_other_seed_differs(sim: Simulator) -> None:
@@ -297,7 +299,8 @@ LIST_PATHS = {"environments": "/v1/environments", "services": "/v1/services",
               "webhooks": "/v1/webhooks", "incidents": "/v1/incidents",
               "severities": "/v1/severities", "priorities": "/v1/priorities", "users": "/v1/users",
               "incident_roles": "/v1/incident_roles", "change_events": "/v1/changes/events",
-              "retrospectives": "/v1/post_mortems/reports"}
+              "retrospectives": "/v1/post_mortems/reports", "tickets": "/v1/ticketing/tickets",
+              "alerts": "/v1/alerts", "scheduled_maintenances": "/v1/scheduled_maintenances"}
 ITEM_PATHS = {"environments": "/v1/environments/{environment_id}",
               "services": "/v1/services/{service_id}",
               "functionalities": "/v1/functionalities/{functionality_id}",
@@ -307,12 +310,14 @@ ITEM_PATHS = {"environments": "/v1/environments/{environment_id}",
               "priorities": "/v1/priorities/{priority_slug}", "users": "/v1/users/{id}",
               "incident_roles": "/v1/incident_roles/{incident_role_id}",
               "change_events": "/v1/changes/events/{change_event_id}",
-              "retrospectives": "/v1/post_mortems/reports/{report_id}"}
+              "retrospectives": "/v1/post_mortems/reports/{report_id}",
+              "tickets": "/v1/ticketing/tickets/{ticket_id}", "alerts": "/v1/alerts/{alert_id}",
+              "scheduled_maintenances": "/v1/scheduled_maintenances/{scheduled_maintenance_id}"}
 
 # The OpenAPI file's known defects (incident-api.md): live data disagrees with it. Anything not
 # listed here fails the test. "null": declared non-nullable, null in live data (the newer copy
 # marks every field nullable); "list": declared a string/object, a list in live data.
-ENVELOPE_DECLARED_AS_ITEM = {"webhooks", "priorities"}
+ENVELOPE_DECLARED_AS_ITEM = {"webhooks", "priorities", "tickets", "scheduled_maintenances"}
 KNOWN_DEFECTS = {
     "environments": {"active_incidents": "list"},
     "services": {"owner": "null", "icon_url": "null"},
@@ -328,6 +333,13 @@ KNOWN_DEFECTS = {
     "incident_roles": {"discarded_at": "null"},
     "change_events": {"active_incidents": "list"},  # embedded environments
     "retrospectives": {"questions": "list"},  # declared one QuestionEntity; a list of them
+    # a follow-up of no incident, no task, no due date or no priority
+    "tickets": {"incident_id": "null", "incident_name": "null", "incident_current_milestone": "null",
+                "task_id": "null", "due_at": "null", "priority": "null"},
+    # alerts of other integrations than Signals, routed to no team
+    "alerts": {"signal_id": "null", "team_id": "null", "team_name": "null"},
+    # a window still open; no incident declared for it
+    "scheduled_maintenances": {"ends_at": "null", "incident": "null"},
 }
 
 
@@ -384,3 +396,251 @@ def test_conformance_check_catches_a_deviation(sim: Simulator) -> None:
     found = deviations(schema_of(ITEM_PATHS["incidents"]), planted)
     assert {f for f, _ in found} >= {"number", "started_at"}
     assert not {(f, k) for f, k in found if f in ("number", "started_at")} & set(KNOWN_DEFECTS["incidents"].items())
+
+
+# ---------------------------------------------------------------- the demo data looks real
+
+# How much of an outage each impact condition is (status-page style): by name, else by position
+CONDITION_WEIGHTS = {"unavailable": 1.0, "partially unavailable": 0.3, "degraded": 0.0, "bug": 0.0,
+                     "operational": 0.0}
+POSITION_WEIGHTS = {0: 1.0, 1: 0.3}
+NOT_REPORTABLE = {"GAMEDAY", "MAINTENANCE"}
+ANCHOR = datetime(2026, 11, 1, tzinfo=timezone.utc)
+STALE_AFTER = 30 * 86400
+
+
+def seconds(stamp: str | None) -> float | None:
+    return None if stamp is None else datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def lifecycle(incident: dict) -> tuple[float, float | None, float | None]:
+    """(started, mitigated, resolved) in epoch seconds, as the reports read the milestones."""
+    times: dict[str, list[float]] = {}
+    for m in incident["milestones"]:
+        times.setdefault(m["type"], []).append(seconds(m["occurred_at"]))
+    started = min(times["started"]) if "started" in times else seconds(incident["started_at"] or incident["created_at"])
+    mitigated = min(times["mitigated"]) if "mitigated" in times else None
+    if "resolved" in times:
+        resolved = max(times["resolved"])
+    else:
+        after = [t for kind in ("postmortem_started", "postmortem_completed", "closed") for t in times.get(kind, [])]
+        resolved = min(after) if after else None
+    return started, mitigated, resolved
+
+
+def condition_weight(condition: dict) -> float:
+    name = condition["name"].strip().lower()
+    return CONDITION_WEIGHTS[name] if name in CONDITION_WEIGHTS else POSITION_WEIGHTS.get(condition["position"], 0.0)
+
+
+def impact_intervals(incidents: list[dict], as_of: float) -> dict[str, list[tuple[float, float, float]]]:
+    """service id -> [(start, end, weight)] of the reportable incidents listing it."""
+    out: dict[str, list[tuple[float, float, float]]] = {}
+    for inc in incidents:
+        if inc["discarded_at"] is not None or inc["severity"] in NOT_REPORTABLE:
+            continue
+        started, mitigated, resolved = lifecycle(inc)
+        end = next((t for t in (mitigated, resolved) if t is not None), as_of)
+        if end <= started:
+            continue
+        for service in inc["services"]:
+            weights = [condition_weight(i["condition"]) for i in inc["impacts"]
+                       if i["type"] == "service" and i["impact"]["id"] == service["id"]]
+            out.setdefault(service["id"], []).append((started, end, max(weights, default=1.0)))
+    return out
+
+
+def month_starts(first: datetime, last: datetime) -> list[datetime]:
+    months, m = [], first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while m <= last:
+        months.append(m)
+        m = m.replace(year=m.year + m.month // 12, month=m.month % 12 + 1)
+    return months
+
+
+def union_minutes_by_month(intervals: list[tuple[float, float]], months: list[datetime]) -> dict[datetime, float]:
+    bounds = [m.timestamp() for m in months] + [months[-1].replace(
+        year=months[-1].year + months[-1].month // 12, month=months[-1].month % 12 + 1).timestamp()]
+    merged: list[list[float]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out = dict.fromkeys(months, 0.0)
+    for start, end in merged:
+        for k, month in enumerate(months):
+            overlap = min(end, bounds[k + 1]) - max(start, bounds[k])
+            if overlap > 0:
+                out[month] += overlap / 60
+    return out
+
+
+def availability_by_service_month(incidents: list[dict], service_ids: list[str],
+                                  as_of: datetime = ANCHOR) -> dict[tuple[str, datetime], float]:
+    """availability_pct of every catalog service in every complete month, from the first month
+    with a reportable incident: the highest weight at each instant, overlaps counted once
+    (maintenance windows are not taken out, so this errs on the low side)."""
+    intervals = impact_intervals(incidents, as_of.timestamp())
+    first = min(datetime.fromtimestamp(s, timezone.utc) for spans in intervals.values() for s, _, _ in spans)
+    months = month_starts(first, as_of - timedelta(days=1))
+    month_minutes = {m: (n - m).total_seconds() / 60 for m, n in zip(months, months[1:] + [as_of])}
+    result = {}
+    for service in service_ids:
+        spans = intervals.get(service, [])
+        weighted = dict.fromkeys(months, 0.0)
+        below = 0.0
+        for w in sorted({w for _, _, w in spans} - {0.0}):  # sum of (w_k - w_k-1) * union(>= w_k)
+            union = union_minutes_by_month([(s, e) for s, e, x in spans if x >= w], months)
+            for m in months:
+                weighted[m] += (w - below) * union[m]
+            below = w
+        for m in months:
+            result[(service, m)] = 100 * (1 - weighted[m] / month_minutes[m])
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo() -> Simulator:
+    """The demo's dataset (not served: only its records are read)."""
+    return Simulator(incidents=2000, seed=7)
+
+
+def headline(demo: Simulator) -> dict:
+    incidents = demo.records("incidents")
+    open_ = [i for i in incidents if lifecycle(i)[2] is None]
+    stale = [i for i in open_ if ANCHOR.timestamp() - lifecycle(i)[0] > STALE_AFTER]
+    availability = availability_by_service_month(incidents, [s["id"] for s in demo.records("services")])
+    return {"open": len(open_), "open_share": len(open_) / len(incidents), "stale": len(stale),
+            "above_99_5": sum(a > 99.5 for a in availability.values()) / len(availability),
+            "below_99": sum(a < 99 for a in availability.values()), "worst": min(availability.values())}
+
+
+def test_demo_data_has_realistic_open_incidents_and_availability(demo: Simulator) -> None:
+    numbers = headline(demo)
+    assert numbers["open_share"] < 0.03, numbers
+    assert 1 <= numbers["stale"] <= 10, numbers
+    assert numbers["stale"] < numbers["open"] / 2 + 1, numbers  # most open incidents are recent
+    assert numbers["above_99_5"] >= 0.85, numbers
+    assert numbers["below_99"] >= 1 and numbers["worst"] > 90, numbers
+
+
+def service_conditions(incident: dict) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for impact in incident["impacts"]:
+        if impact["type"] == "service":
+            found.setdefault(impact["impact"]["id"], []).append(impact["condition"])
+    return found
+
+
+def test_impact_conditions_fit_the_severity_and_the_quirks_stay_rare(demo: Simulator) -> None:
+    incidents = demo.records("incidents")
+    worst: dict[str | None, list[str]] = {}  # severity -> each incident's worst condition
+    for inc in incidents:
+        conditions = [c for cs in service_conditions(inc).values() for c in cs]
+        if conditions:
+            worst.setdefault(inc["severity"], []).append(min(conditions, key=lambda c: c["position"])["name"])
+    outage = {"Major Outage", "Unavailable", "Partially Unavailable"}
+    for sev in ("SEV1", "SEV2"):
+        names = worst[sev]
+        assert sum(n in outage for n in names) / len(names) >= 0.7, sev
+    for sev in ("SEV4", "SEV5"):
+        names = worst[sev]
+        assert sum(n in ("Degraded", "Bug", "Operational") for n in names) / len(names) >= 0.95, sev
+    assert len(set(worst["SEV3"])) >= 4  # SEV3 is mixed
+    # the organisation's own condition is known only by its position
+    custom = {(i["condition"]["name"], i["condition"]["position"]) for inc in incidents for i in inc["impacts"]}
+    assert ("Major Outage", 0) in custom and ("Unavailable", 1) in custom
+
+    def share(predicate) -> float:
+        return sum(1 for i in incidents if predicate(i)) / len(incidents)
+
+    types = lambda i: [m["type"] for m in i["milestones"]]  # noqa: E731
+    known = {s["id"] for s in demo.records("services")}
+    differing = share(lambda i: len({c[0]["name"] for c in service_conditions(i).values()}) > 1)
+    missing_entry = share(lambda i: any(s["id"] not in service_conditions(i) for s in i["services"]))
+    assert 0.02 < differing < 0.3 and 0 < missing_entry < 0.02
+    assert 0 < share(lambda i: types(i).count("resolved") > 1) < 0.05  # reopened
+    assert 0.3 < share(lambda i: "detected" not in types(i)) < 0.6
+    assert 0 < share(lambda i: i["discarded_at"] is not None) < 0.03  # archived
+    assert 0 < share(lambda i: any(s["id"] not in known for s in i["services"])) < 0.01  # ghosts
+    out_of_order = share(lambda i: any(
+        LIFECYCLE_ORDER.index(a["type"]) > LIFECYCLE_ORDER.index(b["type"])
+        for a, b in zip(i["milestones"], i["milestones"][1:])
+        if a["type"] in LIFECYCLE_ORDER and b["type"] in LIFECYCLE_ORDER))
+    assert 0 < out_of_order < 0.05
+
+
+LIFECYCLE_ORDER = ["started", "detected", "acknowledged", "investigating", "identified", "mitigated",
+                   "resolved", "postmortem_started", "postmortem_completed", "closed"]
+
+
+def test_followups_belong_to_their_incidents(demo: Simulator) -> None:
+    incidents = {i["id"]: i for i in demo.records("incidents")}
+    tickets = demo.records("tickets")
+    followups = [t for t in tickets if t["type"] == "follow_up"]
+    states = {s: sum(t["state"] == s for t in followups) / len(followups)
+              for s in ("done", "open", "in_progress", "cancelled")}
+    assert states["done"] > 0.5 and all(share > 0.02 for share in states.values()), states
+    anchor = "2026-11-01T00:00:00.000Z"
+    overdue = [t for t in followups if t["state"] in ("open", "in_progress") and (t["due_at"] or "9") < anchor]
+    assert overdue and any(t["due_at"] is None for t in followups)
+    assert any(t["due_at"] and t["due_at"] > anchor for t in followups)  # due in the future
+    orphans = [t for t in followups if t["incident_id"] not in incidents]
+    assert any(t["incident_id"] is None for t in orphans) and any(t["incident_id"] for t in orphans)
+    assert len(orphans) < len(followups) * 0.05
+    for t in followups:
+        assert t["created_at"] <= t["updated_at"] <= anchor, t["id"]
+        inc = incidents.get(t["incident_id"])
+        if inc is not None:
+            assert t["created_at"] > inc["started_at"] and t["incident_name"] == inc["name"], t["id"]
+
+
+def test_alerts_page_before_their_incidents_and_make_noise(demo: Simulator) -> None:
+    incidents = {i["id"]: i for i in demo.records("incidents")}
+    alerts = demo.records("alerts")
+    linked = [a for a in alerts if a["incidents"]]
+    assert 0.1 < len(linked) / len(alerts) < 0.6  # most alerts never become incidents
+    for a in linked:
+        (ref,) = a["incidents"]
+        inc = incidents[ref["id"]]
+        assert ref == {"id": inc["id"], "name": inc["name"], "number": str(inc["number"])}
+        lead = seconds(inc["started_at"]) - seconds(a["starts_at"])
+        assert 0 <= lead <= 15 * 60 and a["services"][0] == inc["services"][0], a["id"]
+    assert any(a["team_id"] is None for a in alerts) and any(a["ends_at"] is None for a in alerts)
+    weeks = {(a["team_id"], datetime.fromisoformat(a["starts_at"][:10]).isocalendar()[:2])
+             for a in alerts if a["team_id"]}
+    per_team_week = sum(1 for a in alerts if a["team_id"]) / len(weeks)
+    assert 5 < per_team_week < 40, per_team_week
+    assert {a["status"] for a in alerts} == {"opened", "acknowledged", "resolved", "ignored", "expired"}
+
+
+def test_maintenance_windows_overlap_some_incidents(demo: Simulator) -> None:
+    windows = demo.records("scheduled_maintenances")
+    assert 20 < len(windows) < 100
+    assert [w for w in windows if w["ends_at"] is None]
+    assert [w for w in windows if {i["type"] for i in w["impacts"]} == {"environment"}]
+    spans = impact_intervals(demo.records("incidents"), ANCHOR.timestamp())
+    overlapping = 0
+    for w in windows:
+        if w["ends_at"] is None:
+            continue
+        start, end = seconds(w["starts_at"]), seconds(w["ends_at"])
+        for i in w["impacts"]:
+            if i["type"] == "service" and any(s < end and start < e for s, e, _ in spans.get(i["impact"]["id"], [])):
+                overlapping += 1
+    assert 3 <= overlapping <= 15, overlapping
+
+
+@pytest.mark.parametrize("resource", ["tickets", "alerts", "scheduled_maintenances"])
+def test_operations_lists_paginate(sim: Simulator, resource: str) -> None:
+    expected = [r["id"] for r in sim.records(resource)]
+    path, per_page = Simulator.path(resource)[3:], 97
+    pages = math.ceil(len(expected) / per_page)
+    seen = []
+    for page in range(1, pages + 2):  # one beyond the last: empty
+        body = get(sim, path, per_page=per_page, page=page).json()
+        assert body["pagination"]["count"] == len(expected) and body["pagination"]["pages"] == pages
+        assert body["pagination"]["next"] == (page + 1 if page < pages else None)
+        seen += [r["id"] for r in body["data"]]
+    assert seen == expected and len(set(seen)) == len(expected)

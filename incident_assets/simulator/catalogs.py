@@ -38,7 +38,11 @@ PRIORITIES = [("P1", "Drop everything"), ("P2", "Work on it today"),
               ("P3", "Work on it this week"), ("P4", "Backlog")]
 ROLES = [("Commander", "Leads the response"), ("Communications", "Owns status updates"),
          ("Ops Lead", "Drives the technical mitigation")]
-CONDITIONS = ["Unavailable", "Partially Unavailable", "Degraded", "Bug", "Operational"]
+# FireHydrant's default impact conditions, after an organisation-specific one that it put first
+# (position 0 = worst): a name no default weight map knows, so only its position says how bad it is
+CONDITIONS = ["Major Outage", "Unavailable", "Partially Unavailable", "Degraded", "Bug", "Operational"]
+MAJOR_OUTAGE, UNAVAILABLE, PARTIALLY_UNAVAILABLE, DEGRADED, BUG, OPERATIONAL = range(len(CONDITIONS))
+TICKET_PRIORITIES = ["Highest", "High", "Medium", "Low"]  # the ticket tracker's own priorities
 GHOST_SERVICES = ["legacy-billing", "old-search-indexer"]  # ids absent from /services
 ORGANIZATION_NAME = "Acme Commerce"
 PROBLEMS = ["elevated 5xx errors", "latency spike", "failed deploy", "database connection "
@@ -172,6 +176,8 @@ class Catalogs:
                            for i, (p, d) in enumerate(PRIORITIES)]
         self.conditions = [{"id": uid(), "name": n, "position": i} for i, n in enumerate(CONDITIONS)]
         self.ghosts = [{"id": uid(), "name": n} for n in GHOST_SERVICES]
+        self.ticket_priorities = [{"id": uid(), "name": n, "position": i, "created_at": iso(base),
+                                   "updated_at": iso(base)} for i, n in enumerate(TICKET_PRIORITIES)]
 
     def author(self, u: int, source: str = "firehydrant_user") -> dict:
         user = self.users[u]

@@ -14,9 +14,9 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from incident_assets.simulator.catalogs import Catalogs
+from incident_assets.simulator.catalogs import PARTIALLY_UNAVAILABLE, Catalogs
 from incident_assets.simulator.common import uuid_str
-from incident_assets.simulator.operations import generate_operations
+from incident_assets.simulator.operations import generate_operations, render_alert, render_ticket
 from incident_assets.simulator.incidents import (
     Incident, generate_change_events, generate_incidents, render_change_event, render_incident,
     render_retrospective)
@@ -135,6 +135,10 @@ class Dataset:
             return render_change_event(self.cat, rec, self._env)
         if resource == "retrospectives":
             return render_retrospective(rec)
+        if resource == "tickets":
+            return render_ticket(self.cat, rec)
+        if resource == "alerts":
+            return render_alert(self.cat, rec)
         if "active_incidents" in rec:
             return dict(rec, active_incidents=list(self.active_incidents().get(rec["id"], [])))
         return rec
@@ -255,6 +259,7 @@ class Dataset:
             inc.milestones = [[0, "started", t, t, t]]
             inc.next_child = 100
             inc.services, inc.envs, inc.funcs = [0], [0], []
+            inc.conditions = [PARTIALLY_UNAVAILABLE]
             team = self.cat.service_owner[0] if self.cat.service_owner[0] is not None else 0
             inc.teams = [team]
             inc.roles = [[0, self.cat.team_members[team][0], "active", t, t]]

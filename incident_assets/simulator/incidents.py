@@ -12,7 +12,7 @@ import itertools
 import math
 import random
 
-from incident_assets.simulator.catalogs import PROBLEMS, TAGS, Catalogs
+from incident_assets.simulator.catalogs import DEGRADED, OPERATIONAL, PROBLEMS, TAGS, Catalogs
 from incident_assets.simulator.common import (
     ANCHOR_MS, DAY, HOUR, MINUTE, SPAN_MS, child_id, iso, iso_duration, uuid_str)
 
@@ -21,15 +21,25 @@ LIFECYCLE = ["started", "detected", "acknowledged", "investigating", "identified
 _POSITION = {m: i for i, m in enumerate(LIFECYCLE)}
 INACTIVE_MILESTONES = {"resolved", "postmortem_started", "postmortem_completed", "closed"}
 
-# severity slug (None = not set): (weight, median duration in minutes)
-SEVERITY_PROFILE = {"SEV1": (3, 45), "SEV2": (10, 90), "SEV3": (30, 180), "SEV4": (28, 480),
-                    "SEV5": (12, 1440), "GAMEDAY": (3, 120), "MAINTENANCE": (5, 240),
-                    "UNSET": (2, 300), None: (7, 360)}
+# severity slug (None = not set): (weight, median minutes from start to resolved,
+# share of incidents with a `mitigated` milestone)
+SEVERITY_PROFILE = {"SEV1": (3, 90, 0.9), "SEV2": (10, 120, 0.85), "SEV3": (30, 200, 0.7),
+                    "SEV4": (28, 600, 0.5), "SEV5": (12, 1200, 0.4), "GAMEDAY": (3, 120, 0.5),
+                    "MAINTENANCE": (5, 180, 0.5), "UNSET": (2, 360, 0.5), None: (7, 480, 0.5)}
+_NEVER_FORGOTTEN = {"SEV1", "SEV2", "GAMEDAY", "MAINTENANCE"}
 _SEV_SLUGS = list(SEVERITY_PROFILE)
-_SEV_CUM = list(itertools.accumulate(w for w, _ in SEVERITY_PROFILE.values()))
+_SEV_CUM = list(itertools.accumulate(p[0] for p in SEVERITY_PROFILE.values()))
 _SEV_PRIORITY = {"SEV1": ["P1"], "SEV2": ["P1", "P2"], "SEV3": ["P2", "P3"], "SEV4": ["P3"],
                  "SEV5": ["P4"]}
-_SEV_CONDITION = {"SEV1": 0, "SEV2": 1, "SEV3": 2, "SEV4": 3, "SEV5": 3}  # index in CONDITIONS
+# how an incident of each severity hurts a service: weights over catalogs.CONDITIONS
+# (Major Outage, Unavailable, Partially Unavailable, Degraded, Bug, Operational)
+_CONDITION_MIX = {"SEV1": (8, 52, 30, 10, 0, 0), "SEV2": (0, 25, 50, 25, 0, 0),
+                  "SEV3": (0, 2, 15, 55, 28, 0), "SEV4": (0, 0, 1, 49, 50, 0),
+                  "SEV5": (0, 0, 0, 30, 60, 10), "GAMEDAY": (0, 0, 50, 50, 0, 0),
+                  "MAINTENANCE": (0, 30, 30, 40, 0, 0), "UNSET": (0, 0, 5, 50, 45, 0),
+                  None: (0, 0, 5, 50, 45, 0)}
+_CONDITION_CUM = {sev: list(itertools.accumulate(mix)) for sev, mix in _CONDITION_MIX.items()}
+NO_IMPACT_ENTRY = -1  # a listed service nobody set a condition for
 _ROLE_COMMANDER, _ROLE_COMMS, _ROLE_OPS = 0, 1, 2
 _RETRO_QUESTIONS = [("What went well?", "Alerting fired quickly and the on-call engaged."),
                     ("What could be improved?", "The runbook was out of date."),
@@ -42,12 +52,14 @@ class Incident:
     milestones: [child index, type, occurred_ms, created_ms, updated_ms];
     roles: [role index, user index, status, created_ms, updated_ms];
     services: catalog indexes, negative for ghost services absent from /services;
+    conditions: per service, an index in catalogs.CONDITIONS, or NO_IMPACT_ENTRY;
     updated: the internal last-change time that `updated_after` filters on.
     """
 
     __slots__ = ("id", "base", "number", "name", "problem", "severity", "priority", "tags",
                  "created", "discarded", "milestones", "services", "envs", "funcs", "roles",
-                 "teams", "creator", "report_id", "updated", "next_child", "impact_note")
+                 "teams", "creator", "report_id", "updated", "next_child", "impact_note",
+                 "conditions")
 
     def current_milestone(self) -> str | None:
         ms = self.sorted_milestones()
@@ -86,106 +98,196 @@ def _start_time(rng: random.Random) -> int:
     return day_start + int(hour * HOUR)
 
 
+def _service_weights(rng: random.Random, n_services: int) -> list[float]:
+    """Cumulative weights: a few services have most incidents, as in any real organisation."""
+    return list(itertools.accumulate(rng.lognormvariate(0, 0.8) for _ in range(n_services)))
+
+
+def _pick_services(rng: random.Random, cum: list[float]) -> list[int]:
+    """The service that hurts most first (weighted), then 0-2 others hit along with it."""
+    r, n = rng.random, len(cum)
+    first = bisect.bisect(cum, r() * cum[-1])
+    roll = r()
+    extra = 0 if roll < 0.72 else (1 if roll < 0.94 else 2)
+    services = [first]
+    while len(services) < extra + 1:
+        other = int(r() * n)
+        if other not in services:
+            services.append(other)
+    return services
+
+
+def _pick_conditions(rng: random.Random, sev: str | None, k: int) -> list[int]:
+    """A condition per service; a service hit along with the first is often hurt less."""
+    r, cum = rng.random, _CONDITION_CUM[sev]
+    first = bisect.bisect(cum, r() * cum[-1])
+    out = [first]
+    for _ in range(k - 1):
+        c = bisect.bisect(cum, r() * cum[-1])
+        out.append(min(OPERATIONAL, c + 1) if r() < 0.5 else c)
+    return out
+
+
+def _milestones(rng: random.Random, sev: str | None, s: int, d: int) -> list[list]:
+    """[type, occurred_ms] of one incident that started at s and took d to resolve."""
+    r = rng.random
+    p_mitigated = SEVERITY_PROFILE[sev][2]
+    # in lifecycle order (detected, acknowledged, investigating, identified, mitigated, resolved)
+    ms = [["started", s]]
+    if r() < 0.55:  # detection is often not recorded
+        ms.append(["detected", s + int(d * 0.02 * r())])
+    ack = s + int(d * (0.02 + 0.1 * r()))
+    if r() < 0.92:
+        ms.append(["acknowledged", ack])
+    if r() < 0.8:
+        ms.append(["investigating", ack + int(d * 0.1 * r())])
+    if r() < 0.7:
+        ms.append(["identified", s + int(d * (0.22 + 0.2 * r()))])
+    if r() < p_mitigated:
+        ms.append(["mitigated", s + int(d * (0.45 + 0.5 * r()))])
+    end = s + d
+    ms.append(["resolved", end])
+    if r() < 0.02:  # reopened, then resolved again
+        end += int(d * (0.2 + 0.8 * r())) + 10 * MINUTE
+        ms.append(["resolved", end])
+    if sev in ("SEV1", "SEV2", "SEV3") and r() < 0.6:
+        pm = end + int((0.5 + 2.5 * r()) * DAY)
+        ms.append(["postmortem_started", pm])
+        if r() < 0.8:
+            pm += int((1 + 9 * r()) * DAY)
+            ms.append(["postmortem_completed", pm])
+            if r() < 0.7:
+                ms.append(["closed", pm + int(2 * r() * DAY)])
+    return ms
+
+
+def _stamp_milestones(rng: random.Random, ms: list[list], created: int) -> list[list]:
+    """[child index, type, occurred, created, updated]: recorded up to two minutes after they
+    happened, a few backfilled at the end or edited hours to days later (one draw each)."""
+    r = rng.random
+    last = ms[-1][1]
+    out = []
+    for j, (kind, at) in enumerate(ms):
+        roll = r()
+        c = at + int(120_000 * roll)
+        if c < created:
+            c = created
+        if roll < 0.05 and c < last:
+            c = last  # backfilled at the end
+        u = c + int((1 + (roll - 0.96) * 2975) * HOUR) if roll > 0.96 else c  # edited later
+        out.append([j, kind, at, c if c < ANCHOR_MS else ANCHOR_MS, u if u < ANCHOR_MS else ANCHOR_MS])
+    return out
+
+
+def _roles(rng: random.Random, cat: Catalogs, team: int, ack: int, d: int) -> list[list]:
+    r, members = rng.random, cat.team_members[team]
+    pick = lambda xs: xs[int(r() * len(xs))]  # noqa: E731
+    roles = [[_ROLE_COMMANDER, pick(members), "active", ack, ack]]
+    if r() < 0.1:  # command handed over
+        hand = min(ack + int(d * 0.3), ANCHOR_MS)
+        roles[0][2], roles[0][4] = "inactive", hand
+        roles.append([_ROLE_COMMANDER, pick(members), "active", hand, hand])
+    if r() < 0.5:
+        roles.append([_ROLE_COMMS, int(r() * len(cat.users)), "active", ack, ack])
+    if r() < 0.3:
+        roles.append([_ROLE_OPS, pick(members), "active", ack, ack])
+    return roles
+
+
+def _generate_one(rng: random.Random, cat: Catalogs, service_cum: list[float]) -> Incident:
+    r = rng.random
+    inc = Incident()
+    inc.base = rng.getrandbits(128)
+    inc.id = uuid_str(inc.base)
+    sev = _SEV_SLUGS[bisect.bisect(_SEV_CUM, r() * _SEV_CUM[-1])]
+    inc.severity = sev
+    priorities = _SEV_PRIORITY.get(sev, ("P2", "P3", "P4"))
+    inc.priority = None if r() < 0.2 else priorities[int(r() * len(priorities))]
+    svcs = inc.services = _pick_services(rng, service_cum)
+    inc.conditions = _pick_conditions(rng, sev, len(svcs))
+    inc.envs = [0] if r() < 0.85 else [1 + int(r() * (len(cat.environments) - 1))]
+    funcs = cat.service_funcs[svcs[0]]
+    inc.funcs = [funcs[int(r() * len(funcs))]] if funcs and r() < 0.4 else []
+    inc.problem = int(r() * len(PROBLEMS))
+    roll, n_tags = r(), len(TAGS)
+    inc.tags = [] if roll < 0.25 else sorted({TAGS[int(r() * n_tags)] for _ in range(1 if roll < 0.75 else 2)})
+    inc.impact_note = r() < 0.6
+    s = _start_time(rng)
+    median = SEVERITY_PROFILE[sev][1] * MINUTE
+    d = max(5 * MINUTE, int(median * math.exp(0.9 * rng.gauss())))  # log-normal, heavy-tailed
+    ms = _milestones(rng, sev, s, d)
+    if len(svcs) > 1 and d <= 3 * HOUR and r() < 0.05:
+        inc.conditions[-1] = NO_IMPACT_ENTRY  # added to the incident, impact never set
+    if r() < 0.015 and len(ms) > 2:  # milestones need not be in order (after `started`)
+        ms[1][1], ms[2][1] = ms[2][1], ms[1][1]
+    ms = [m for m in ms if m[1] <= ANCHOR_MS]  # what had happened by the anchor
+    created = s + int(3 * MINUTE * r()) if r() > 0.04 else s + int((1 + 71 * r()) * HOUR)
+    inc.created = min(created, ANCHOR_MS)
+    inc.milestones = _stamp_milestones(rng, ms, inc.created)
+    inc.next_child = 100  # ids below are reserved for the generated children
+
+    owner = cat.service_owner[svcs[0]]
+    n_teams = len(cat.teams)
+    team = owner if owner is not None else int(r() * n_teams)
+    inc.teams = [team] if r() < 0.7 else [team, (team + 1 + int(r() * (n_teams - 1))) % n_teams]
+    ack = min(inc.milestone_time("acknowledged") or s + int(d * 0.05), ANCHOR_MS)
+    inc.roles = _roles(rng, cat, team, ack, d)
+    members = cat.team_members[team]
+    inc.creator = members[int(r() * len(members))]
+    inc.discarded = None
+    resolved = inc.milestone_time("resolved")
+    if resolved is not None and resolved < ANCHOR_MS - 30 * DAY and r() < 0.02:
+        inc.discarded = min(ANCHOR_MS, max(m[4] for m in inc.milestones) + int((1 + 19 * r()) * DAY))
+    inc.report_id = None
+    return inc
+
+
+def _touch(inc: Incident) -> None:
+    inc.updated = max([inc.created, inc.discarded or 0] + [m[4] for m in inc.milestones]
+                      + [x[4] for x in inc.roles])
+
+
+def _leave_open(inc: Incident) -> None:
+    """Nobody resolved it (yet): the fix, if there was one, shows as `mitigated`."""
+    if not any(m[1] == "mitigated" for m in inc.milestones):
+        for m in [m for m in inc.milestones if m[1] == "resolved"][:1]:
+            m[1] = "mitigated"
+    inc.milestones = [m for m in inc.milestones if m[1] not in INACTIVE_MILESTONES]
+    inc.discarded = None
+
+
+def _leave_some_open(incidents: list[Incident]) -> None:
+    """Incidents sorted by start. The newest are still being worked on at the anchor (so even a
+    small dataset has open incidents, as a live organisation always does), and about one
+    incident in 400, a minor one, was forgotten long ago: stale, as a data-quality report flags."""
+    newest = max(2, len(incidents) // 250)
+    for inc in incidents[-newest:]:
+        _leave_open(inc)
+    old_enough = len(incidents) - 20 * newest  # well before the newest
+    for k in range(100, old_enough - 200, 400):
+        k += incidents[k].base % 200  # not at a regular step
+        minor = next((inc for inc in incidents[k:k + 20] if inc.severity not in _NEVER_FORGOTTEN), None)
+        if minor is not None:
+            _leave_open(minor)
+
+
 def generate_incidents(cat: Catalogs, count: int, seed: int) -> tuple[list[Incident], list[Retrospective]]:
     rng = random.Random(f"incidents:{seed}")
-    r, uni, n_services, n_envs = rng.random, rng.uniform, len(cat.services), len(cat.environments)
-    incidents: list[Incident] = []
-    for _ in range(count):
-        inc = Incident()
-        inc.base = rng.getrandbits(128)
-        inc.id = uuid_str(inc.base)
-        sev = _SEV_SLUGS[bisect.bisect(_SEV_CUM, r() * _SEV_CUM[-1])]
-        inc.severity = sev
-        inc.priority = None if r() < 0.2 else rng.choice(_SEV_PRIORITY.get(sev, ["P2", "P3", "P4"]))
-        k = 1 if r() < 0.7 else (2 if r() < 0.73 else 3)
-        svcs = rng.sample(range(n_services), k)
-        inc.services = svcs
-        inc.envs = [0] if r() < 0.85 else [rng.randrange(1, n_envs)]
-        funcs = cat.service_funcs[svcs[0]]
-        inc.funcs = [rng.choice(funcs)] if funcs and r() < 0.4 else []
-        inc.problem = rng.randrange(len(PROBLEMS))
-        inc.tags = sorted(rng.sample(TAGS, rng.choice((0, 1, 1, 2))))
-        inc.impact_note = r() < 0.6
-        s = _start_time(rng)
-        median = SEVERITY_PROFILE[sev][1] * MINUTE
-        d = max(MINUTE, int(rng.lognormvariate(math.log(median), 0.9)))
-
-        ms = [["started", s]]
-        if r() > 0.3:
-            ms.append(["detected", s + int(d * uni(0.0, 0.08))])
-        ack = s + int(d * uni(0.02, 0.15))
-        if r() < 0.9:
-            ms.append(["acknowledged", ack])
-        if r() < 0.8:
-            ms.append(["investigating", ack + int(d * uni(0.0, 0.1))])
-        if r() < 0.7:
-            ms.append(["identified", s + int(d * uni(0.2, 0.6))])
-        if r() < 0.6:
-            ms.append(["mitigated", s + int(d * uni(0.6, 0.95))])
-        end = s + d
-        ms.append(["resolved", end])
-        if r() < 0.03:  # reopened, then resolved again
-            end += int(d * uni(0.2, 1.0)) + 10 * MINUTE
-            ms.append(["resolved", end])
-        if sev in ("SEV1", "SEV2", "SEV3") and r() < 0.6:
-            pm = end + int(uni(0.5, 3) * DAY)
-            ms.append(["postmortem_started", pm])
-            if r() < 0.8:
-                pm += int(uni(1, 10) * DAY)
-                ms.append(["postmortem_completed", pm])
-                if r() < 0.7:
-                    ms.append(["closed", pm + int(uni(0, 2) * DAY)])
-        if r() < 0.03:  # stale: never resolved
-            ms = [m for m in ms if _POSITION[m[0]] < _POSITION["resolved"]]
-        if r() < 0.02 and len(ms) > 2:  # milestones need not be in order (after `started`)
-            ms[1][1], ms[2][1] = ms[2][1], ms[1][1]
-        ms = [m for m in ms if m[1] <= ANCHOR_MS]  # what had happened by the anchor
-
-        created = s + int(uni(0, 3) * MINUTE) if r() > 0.04 else s + int(uni(1, 72) * HOUR)
-        inc.created = min(created, ANCHOR_MS)
-        milestones = []
-        for j, (kind, at) in enumerate(ms):
-            c = max(inc.created, at + int(uni(0, 120_000)))
-            roll = r()
-            if roll < 0.05:
-                c = max(c, ms[-1][1])  # backfilled at the end
-            u = c + int(uni(1, 120) * HOUR) if roll > 0.96 else c  # edited later
-            milestones.append([j, kind, at, min(c, ANCHOR_MS), min(u, ANCHOR_MS)])
-        inc.milestones = milestones
-        inc.next_child = 100  # ids below are reserved for the generated children
-
-        owner = cat.service_owner[svcs[0]]
-        team = owner if owner is not None else rng.randrange(len(cat.teams))
-        inc.teams = [team] if r() < 0.7 else [team, (team + 1 + rng.randrange(len(cat.teams) - 1)) % len(cat.teams)]
-        members = cat.team_members[team]
-        ack_at = min(ack, ANCHOR_MS)
-        roles = [[_ROLE_COMMANDER, rng.choice(members), "active", ack_at, ack_at]]
-        if r() < 0.1:  # command handed over
-            hand = min(ack_at + int(d * 0.3), ANCHOR_MS)
-            roles[0][2], roles[0][4] = "inactive", hand
-            roles.append([_ROLE_COMMANDER, rng.choice(members), "active", hand, hand])
-        if r() < 0.5:
-            roles.append([_ROLE_COMMS, rng.randrange(len(cat.users)), "active", ack_at, ack_at])
-        if r() < 0.3:
-            roles.append([_ROLE_OPS, rng.choice(members), "active", ack_at, ack_at])
-        inc.roles = roles
-        inc.creator = rng.choice(members)
-        inc.discarded = None
-        resolved = inc.milestone_time("resolved")
-        if resolved is not None and resolved < ANCHOR_MS - 30 * DAY and r() < 0.02:
-            inc.discarded = min(ANCHOR_MS, max(m[4] for m in milestones) + int(uni(1, 20) * DAY))
-        inc.report_id = None
-        inc.updated = max([inc.created, inc.discarded or 0] + [m[4] for m in milestones] + [x[4] for x in roles])
-        incidents.append(inc)
+    service_cum = _service_weights(rng, len(cat.services))
+    incidents = [_generate_one(rng, cat, service_cum) for _ in range(count)]
 
     # a few incidents name services that /services does not list (deleted or never synced)
     for i in range(0, count, 331):
-        incidents[i].services = incidents[i].services + [-1 - (i // 331) % len(cat.ghosts)]
+        inc = incidents[i]
+        inc.services = inc.services + [-1 - (i // 331) % len(cat.ghosts)]
+        inc.conditions = inc.conditions + [inc.conditions[0]]
 
     incidents.sort(key=lambda x: (x.milestones[0][2], x.id))  # numbered in start order
+    _leave_some_open(incidents)
     for n, inc in enumerate(incidents, 1):
         inc.number = n
         inc.name = f"{cat.services[inc.services[0]]['name']}: {PROBLEMS[inc.problem]}"
+        _touch(inc)
     incidents.sort(key=lambda x: (x.created, x.id))  # served in creation order
 
     retros = []
@@ -199,7 +301,8 @@ def generate_incidents(cat: Catalogs, count: int, seed: int) -> tuple[list[Incid
         rt.incident_id, rt.name, rt.tags = inc.id, f"Retrospective: {inc.name}", inc.tags
         rt.created = pm
         done = inc.milestone_time("postmortem_completed")
-        rt.updated = min(ANCHOR_MS, (done or pm + int(uni(1, 48) * HOUR)) + (int(uni(1, 30) * DAY) if r() < 0.05 else 0))
+        edited_later = int(rng.uniform(1, 30) * DAY) if rng.random() < 0.05 else 0
+        rt.updated = min(ANCHOR_MS, (done or pm + int(rng.uniform(1, 48) * HOUR)) + edited_later)
         inc.report_id = rt.id
         retros.append(rt)
     retros.sort(key=lambda x: (x.created, x.id))
@@ -236,6 +339,17 @@ def _succinct(cat: Catalogs, s: int) -> dict:
     return {"id": cat.services[s]["id"], "name": cat.services[s]["name"]}
 
 
+def _impacts(cat: Catalogs, inc: Incident, services: list[dict], others: list[dict]) -> list[dict]:
+    """One entry per service with its own condition (none for a service nobody set one for);
+    environments and functionalities take the incident's worst condition."""
+    entries = [("service", x, c) for x, c in zip(services, inc.conditions) if c != NO_IMPACT_ENTRY]
+    worst = min((c for _, _, c in entries), default=DEGRADED)
+    n_envs = len(inc.envs)
+    entries += [("environment" if k < n_envs else "functionality", x, worst) for k, x in enumerate(others)]
+    return [{"id": child_id(inc.base, 50 + k), "type": t, "impact": x, "condition": cat.conditions[c]}
+            for k, (t, x, c) in enumerate(entries)]
+
+
 def render_incident(cat: Catalogs, inc: Incident) -> dict:
     ms = inc.sorted_milestones()
     milestones = []
@@ -248,11 +362,7 @@ def render_incident(cat: Catalogs, inc: Incident) -> dict:
     services = [_succinct(cat, s) for s in inc.services]
     envs = [{"id": cat.environments[e]["id"], "name": cat.environments[e]["name"]} for e in inc.envs]
     funcs = [{"id": cat.functionalities[f]["id"], "name": cat.functionalities[f]["name"]} for f in inc.funcs]
-    cond = cat.conditions[_SEV_CONDITION.get(inc.severity, 2)]
-    impacts = [{"id": child_id(inc.base, 50 + k), "type": t, "impact": x, "condition": cond}
-               for k, (t, x) in enumerate([("service", s) for s in services]
-                                          + [("environment", e) for e in envs]
-                                          + [("functionality", f) for f in funcs])]
+    impacts = _impacts(cat, inc, services, envs + funcs)
     roles = []
     for k, (role, user, status, created, updated) in enumerate(inc.roles):
         ro, us = cat.incident_roles[role], cat.users[user]
