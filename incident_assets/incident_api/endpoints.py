@@ -207,8 +207,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         hints(
             text=("summary", "description", "state", "type", "priority__id", "priority__name",
                   "created_by__id", "created_by__name", "created_by__source", "created_by__email",
-                  "incident_id", "incident_name", "incident_current_milestone", "task_id", "link"),
+                  "incident_id", "incident_name", "incident_current_milestone", "task_id"),
             timestamps=("created_at", "updated_at", "due_at"),
+            # the link to the external ticket (Jira, ...): an object of display fields
+            json=("link",),
         ),
         nested={
             ("assignees",): hints(text=("name", "source", "email"), timestamps=()),
