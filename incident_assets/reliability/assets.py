@@ -119,6 +119,7 @@ def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityCon
         raise dg.Failure(description=str(e)) from None
     with pipeline.sql_client() as sql:
         for result in run_reports(sql, params, selected):
+            context.log.info(f"{REPORT_SCHEMA}.{result.name}: {result.row_count:,} rows")
             yield dg.MaterializeResult(
                 asset_key=table_key(result.name),
                 metadata={
