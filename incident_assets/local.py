@@ -34,6 +34,7 @@ from incident_assets.settings import (
     BASE_URL_ENV,
     DEFAULT_HTML_REPORT_PATH,
     PROJECT_ROOT,
+    RAW_SCHEMA,
 )
 from incident_assets.simulator import DEFAULT_TOKEN, Simulator
 from incident_assets.simulator.common import ANCHOR_MS, iso
@@ -166,9 +167,7 @@ class RunOutput:
         self._showing = False
         level, rest = record["level"], record["rest"]
         if level == "DEBUG":
-            event = rest.split(" - ASSET_CHECK_EVALUATION - ", 1)
-            if len(event) == 2 and " did not pass." in event[1]:
-                self._write(f"{record['time']} {event[1].strip()}")
+            self._show_event(record["time"], rest)
         elif " - STEP_FAILURE - " in rest:
             head, message = rest.split(" - STEP_FAILURE - ", 1)
             self._failure = (record["time"], head.split(" - ")[-1], [message])
@@ -177,6 +176,13 @@ class RunOutput:
             message = rest.split(" - ", 1)[-1] if record.re is DAGSTER_LINE else rest
             self._write(f"{record['time']} {'' if level == 'INFO' else level.lower() + ': '}{message}")
             self._showing = True
+
+    def _show_event(self, time_: str, rest: str) -> None:
+        """Of Dagster's events: a raw table landing in the destination, a check not passing."""
+        for event, show in (("ASSET_MATERIALIZATION", loaded_table), ("ASSET_CHECK_EVALUATION", failed_check)):
+            parts = rest.split(f" - {event} - ", 1)
+            if len(parts) == 2 and (line := show(parts[1].strip())):
+                self._write(f"{time_} {line}")
 
     def close(self) -> None:
         self._end_failure()
@@ -194,6 +200,17 @@ class RunOutput:
     def _write(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()
+
+
+def loaded_table(message: str) -> Optional[str]:
+    """`Materialized value incident_api incidents.` -> `loaded incident_api/incidents` (the
+    report tables have lines of their own)."""
+    key = message.removeprefix("Materialized value ").rstrip(".").split(" ")
+    return f"loaded {'/'.join(key)}" if key[0] == RAW_SCHEMA else None
+
+
+def failed_check(message: str) -> Optional[str]:
+    return message if " did not pass." in message else None
 
 
 def failure_sentence(lines: list[str]) -> str:
@@ -232,7 +249,7 @@ def tail(text: str, lines: int) -> str:
 
 
 def run_everything(home: Path, env: dict[str, str], what: str) -> int:
-    log_path = home / "logs" / f"{what}-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log_path = home / "cli_output" / f"{what}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     code = stream_run(materialize_command(), env, log_path)
     if code != 0:
         print(f"{what} failed (exit {code}); Dagster's full output: {log_path}", flush=True)
