@@ -21,7 +21,7 @@ from incident_assets.incident_api.http import IncidentApiError
 from incident_assets.settings import DATA_DIR, DEFAULT_DUCKDB_PATH, PIPELINE_NAME, RAW_SCHEMA, destination_name
 
 # dlt's default insert-values files cost 3x the time and 19x the memory of parquet on
-# incident data (notes §8); use parquet where the destination loads it natively. Elsewhere
+# incident data (measured); use parquet where the destination loads it natively. Elsewhere
 # dlt's default: for postgres that is insert_values (dlt 1.31 loads parquet into postgres
 # only with the optional ADBC driver, which the project does not install).
 LOADER_FILE_FORMAT = {"duckdb": "parquet"}
