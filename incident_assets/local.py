@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import IO, Iterable, Optional
 
-from incident_assets.operations.defs import ALL_ASSETS_JOB_NAME
 from incident_assets.settings import (
     API_TOKEN_ENV,
     AS_OF_ENV,
@@ -139,6 +138,9 @@ def child_env(home: Path, extra: Optional[dict[str, str]] = None) -> dict[str, s
 def materialize_command() -> list[str]:
     """Dagster's current CLI; the job selects every asset (`--assets '*'` would do the same, and
     makes Dagster 1.13 warn about a beta parameter of its own selection parser)."""
+    # imported here: the definitions take seconds to import, and a busy port must fail at once
+    from incident_assets.operations.defs import ALL_ASSETS_JOB_NAME
+
     return [str(BIN / "dg"), "launch", "--job", ALL_ASSETS_JOB_NAME, "--config-json", IN_PROCESS]
 
 
