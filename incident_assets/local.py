@@ -291,13 +291,14 @@ def dev(args: argparse.Namespace) -> int:
     with Simulator(incidents=args.incidents, seed=7, port=sim_port) as sim:
         print(f"simulator serving {sim.base_url}; Dagster UI on http://{HOST}:{ui_port} "
               f"(instance {home})", flush=True)
+        ui = subprocess.Popen(
+            [str(BIN / "dg"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(ui_port)],
+            cwd=PROJECT_ROOT, env=child_env(home, simulator_env(sim)),
+        )
         try:
-            return subprocess.call(
-                [str(BIN / "dg"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(ui_port)],
-                cwd=PROJECT_ROOT, env=child_env(home, simulator_env(sim)),
-            )
-        except KeyboardInterrupt:
-            return 0
+            return ui.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached `dg dev` too: let it stop its services
+            return ui.wait()
 
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
@@ -312,6 +313,8 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     except UsageError as e:
         print(e, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C reached the Dagster process too; it stops on its own
+        return 130
 
 
 if __name__ == "__main__":
