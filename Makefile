@@ -5,8 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PIP_VERSION := 24.3.1
+# Ports of `make demo` / `make dev` (also read from the environment; 0 = any free port):
+# SIMULATOR_PORT (default 8765) and UI_PORT (default 3000).
+PORT_ARGS = $(if $(SIMULATOR_PORT),--simulator-port $(SIMULATOR_PORT)) $(if $(UI_PORT),--ui-port $(UI_PORT))
 
-.PHONY: install test demo dev bench lock clean
+.PHONY: install test demo dev run bench lock clean
 
 install: $(INSTALLED)
 
@@ -21,10 +24,14 @@ test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 demo: install
-	$(BIN)/python -m incident_assets.local demo $(DEMO_ARGS)
+	$(BIN)/python -m incident_assets.local demo $(PORT_ARGS) $(DEMO_ARGS)
 
 dev: install
-	$(BIN)/python -m incident_assets.local dev $(DEMO_ARGS)
+	$(BIN)/python -m incident_assets.local dev $(PORT_ARGS) $(DEMO_ARGS)
+
+# headless, against the API configured in the environment (see README, "Against the real API")
+run: install
+	$(BIN)/python -m incident_assets.local run
 
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

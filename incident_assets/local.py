@@ -1,17 +1,31 @@
-"""`make demo` and `make dev`: the product on one machine, against the bundled simulator.
+"""`make demo`, `make dev` and `make run`: the product on one machine.
 
-demo: materializes every asset with Dagster's own CLI into the default DuckDB file, prints
-rows per table and the headline MTTx. dev: serves the Dagster UI (`dagster dev`) until
-interrupted. Both stop the simulator when they end.
+- demo: the bundled simulator, then every asset materialized with `dg launch` into the project's
+  Dagster instance and the default DuckDB file, progress on the terminal while it works; rows
+  per table, the headline MTTx and the path of the HTML report at the end.
+- dev: the simulator and the Dagster UI (`dg dev`) on the same instance, until interrupted, so
+  the UI shows what the demo materialized.
+- run: what demo does, against the configured API (no simulator): a headless run whose output
+  is the progress lines and, when it fails, its one sentence.
+
+One Dagster instance: `DAGSTER_HOME` when set, else `.dagster_home/` in the project, with
+`deploy/dagster.local.yaml` as its `dagster.yaml`. Ports: `SIMULATOR_PORT` (8765) and `UI_PORT`
+(3000), from the command line or the environment, 0 = any free port; a busy port ends the
+command at once with one line naming the variable.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
+from typing import IO, Iterable, Optional
 
 from incident_assets.settings import (
     API_TOKEN_ENV,
@@ -19,17 +33,94 @@ from incident_assets.settings import (
     BASE_URL_ENV,
     DEFAULT_HTML_REPORT_PATH,
     PROJECT_ROOT,
+    RAW_SCHEMA,
 )
 from incident_assets.simulator import DEFAULT_TOKEN, Simulator
 from incident_assets.simulator.common import ANCHOR_MS, iso
-from incident_assets.summary import print_summary
 
-DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+PROJECT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+LOCAL_INSTANCE_YAML = PROJECT_ROOT / "deploy" / "dagster.local.yaml"
+SIMULATOR_PORT_ENV = "SIMULATOR_PORT"
+UI_PORT_ENV = "UI_PORT"
+DEFAULT_PORTS = {SIMULATOR_PORT_ENV: 8765, UI_PORT_ENV: 3000}
+HOST = "127.0.0.1"
+BIN = Path(sys.executable).parent
+# one process for the whole run: a subprocess per step only adds start-up time (about 7 s
+# each), and DuckDB takes one writer at a time anyway
+IN_PROCESS = '{"execution": {"config": {"in_process": {}}}}'
+
+# A Dagster console line: `2026-12-01 21:35:12 +0000 - dagster - INFO - <job> - <run id> - <rest>`.
+# DEBUG lines are Dagster's own events; INFO and WARNING are the assets' log lines; ERROR the
+# failures (with Dagster's stack traces, which stay in the run's event log).
+DAGSTER_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d (?P<time>\d\d:\d\d:\d\d) [+-]\d{4} - dagster - (?P<level>[A-Z]+) - "
+    r"\S+ - [0-9a-f-]{36} - (?P<rest>.*)$"
+)
+# dlt's own log lines: `2026-12-01 21:34:42,402|[WARNING]|pid|thread|dlt|file|func:line|message`
+DLT_LINE = re.compile(r"^\d{4}-\d\d-\d\d (?P<time>\d\d:\d\d:\d\d),\d+\|\[(?P<level>[A-Z]+)\]\|(?:[^|]*\|){5}(?P<rest>.*)$")
+# `dagster._core.definitions.events.Failure: <description>`, `ValueError: <message>`
+EXCEPTION_LINE = re.compile(r"^(?P<cls>[A-Za-z_][\w.]*): (?P<message>.+)$")
+
+
+class UsageError(Exception):
+    """Something the user must change before anything starts, in one line."""
+
+
+# ---------------------------------------------------------------- ports
+
+
+def port_setting(variable: str, given: Optional[str]) -> int:
+    """The port from the command line, else the environment variable, else the default."""
+    raw = given if given not in (None, "") else os.environ.get(variable, "").strip()
+    if raw in (None, ""):
+        return DEFAULT_PORTS[variable]
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise UsageError(f"{variable}={raw!r} is not a port number (0-65535; 0 = any free port)")
+    return port
+
+
+def check_port_free(variable: str, port: int) -> int:
+    """`port` when nothing listens on it on 127.0.0.1 (0: a free port, chosen now); else a
+    `UsageError` naming the variable, before anything has started."""
+    with socket.socket() as probe:
+        # as the servers do: a port left in TIME_WAIT by a stopped server counts as free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise UsageError(
+                f"{variable}={port}: port {port} on {HOST} is already in use (another `make dev`?); "
+                f"stop it or choose another port, e.g. {variable}=0 for any free one"
+            ) from None
+        return probe.getsockname()[1]
+
+
+# ---------------------------------------------------------------- the Dagster instance
+
+
+def dagster_home() -> Path:
+    """`DAGSTER_HOME` when set, else `.dagster_home/` in the project."""
+    configured = os.environ.get("DAGSTER_HOME", "").strip()
+    return Path(configured).expanduser().resolve() if configured else PROJECT_DAGSTER_HOME
+
+
+def prepare_dagster_home() -> Path:
+    """Creates the instance dir with `deploy/dagster.local.yaml` as its `dagster.yaml`: always
+    for the project's own `.dagster_home/`, only when missing for a `DAGSTER_HOME` of the user's."""
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if home == PROJECT_DAGSTER_HOME or not config.exists():
+        shutil.copy(LOCAL_INSTANCE_YAML, config)
+    return home
 
 
 def simulator_env(sim: Simulator) -> dict[str, str]:
     return {
-        **os.environ,
         BASE_URL_ENV: sim.base_url,
         API_TOKEN_ENV: DEFAULT_TOKEN,
         # the simulator's data ends at its anchor: report as of then, not as of today
@@ -37,43 +128,193 @@ def simulator_env(sim: Simulator) -> dict[str, str]:
     }
 
 
-def demo(sim: Simulator) -> int:
-    print(f"simulator serving {sim.base_url}; materializing every asset...", flush=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "dagster", "asset", "materialize",
-         "-m", "incident_assets.definitions", "--select", "*"],
-        cwd=PROJECT_ROOT, env=simulator_env(sim), capture_output=True, text=True,
-    )
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout[-4000:] + done.stderr[-8000:])
-        print("demo failed: `dagster asset materialize` exited with", done.returncode)
-        return done.returncode
+def child_env(home: Path, extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+    return {**os.environ, **(extra or {}), "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+
+
+# ---------------------------------------------------------------- headless runs, streamed
+
+
+def materialize_command() -> list[str]:
+    """Dagster's current CLI; the job selects every asset (`--assets '*'` would do the same, and
+    makes Dagster 1.13 warn about a beta parameter of its own selection parser)."""
+    # imported here: the definitions take seconds to import, and a busy port must fail at once
+    from incident_assets.operations.defs import ALL_ASSETS_JOB_NAME
+
+    return [str(BIN / "dg"), "launch", "--job", ALL_ASSETS_JOB_NAME, "--config-json", IN_PROCESS]
+
+
+class RunOutput:
+    """Turns Dagster's console output into what a user reads while a run works: the assets'
+    log lines (progress, one per endpoint and per report table), warnings, checks that did not
+    pass, and a failed step's one sentence. Dagster's own events and stack traces are left out
+    (they stay in the run's event log, and the whole output in a log file)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.failures: list[str] = []
+        self._showing = False  # continuation lines of a shown record are shown too
+        self._failure: Optional[tuple[str, str, list[str]]] = None  # time, step, its lines
+
+    def feed(self, line: str) -> None:
+        line = line.rstrip("\n")
+        record = DAGSTER_LINE.match(line) or DLT_LINE.match(line)
+        if record is None:
+            if self._failure is not None:
+                self._failure[2].append(line)
+            elif self._showing and line.strip():
+                self._write(f"         {line}")
+            return
+        self._end_failure()
+        self._showing = False
+        level, rest = record["level"], record["rest"]
+        if level == "DEBUG":
+            self._show_event(record["time"], rest)
+        elif " - STEP_FAILURE - " in rest:
+            head, message = rest.split(" - STEP_FAILURE - ", 1)
+            self._failure = (record["time"], head.split(" - ")[-1], [message])
+        elif level in ("INFO", "WARNING"):
+            # `<step> - <message>` for the assets' own lines
+            message = rest.split(" - ", 1)[-1] if record.re is DAGSTER_LINE else rest
+            self._write(f"{record['time']} {'' if level == 'INFO' else level.lower() + ': '}{message}")
+            self._showing = True
+
+    def _show_event(self, time_: str, rest: str) -> None:
+        """Of Dagster's events: a raw table landing in the destination, a check not passing."""
+        for event, show in (("ASSET_MATERIALIZATION", loaded_table), ("ASSET_CHECK_EVALUATION", failed_check)):
+            parts = rest.split(f" - {event} - ", 1)
+            if len(parts) == 2 and (line := show(parts[1].strip())):
+                self._write(f"{time_} {line}")
+
+    def close(self) -> None:
+        self._end_failure()
+
+    def _end_failure(self) -> None:
+        if self._failure is None:
+            return
+        time_, step, lines = self._failure
+        self._failure = None
+        sentence = f"{step}: {failure_sentence(lines)}"
+        if sentence not in self.failures:
+            self.failures.append(sentence)
+            self._write(f"{time_} FAILED {sentence}")
+
+    def _write(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+def loaded_table(message: str) -> Optional[str]:
+    """`Materialized value incident_api incidents.` -> `loaded incident_api/incidents` (the
+    report tables have lines of their own)."""
+    key = message.removeprefix("Materialized value ").rstrip(".").split(" ")
+    return f"loaded {'/'.join(key)}" if key[0] == RAW_SCHEMA else None
+
+
+def failed_check(message: str) -> Optional[str]:
+    return message if " did not pass." in message else None
+
+
+def failure_sentence(lines: list[str]) -> str:
+    """The error's own words in a STEP_FAILURE record: the last `<exception>: <message>` line
+    outside the stack traces (the root cause, after Dagster's wrappers); a `dagster.Failure`
+    without its class name."""
+    found = [m for line in lines if (m := EXCEPTION_LINE.match(line))]
+    if not found:
+        return lines[0].strip()
+    cls, message = found[-1]["cls"], found[-1]["message"]
+    return message if cls.rsplit(".", 1)[-1] == "Failure" else f"{cls.rsplit('.', 1)[-1]}: {message}"
+
+
+def stream_run(args: list[str], env: dict[str, str], log_path: Path, out: IO[str] = sys.stdout) -> int:
+    """Runs a headless Dagster command, printing `RunOutput` lines as they come; the whole
+    output goes to `log_path`. Its exit code."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    shown = RunOutput(out)
+    with open(log_path, "w") as log, subprocess.Popen(
+        args, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            shown.feed(line)
+        code = proc.wait()
+    shown.close()
+    if code != 0 and not shown.failures:
+        # not a run failure (definitions did not load, a bad option): Dagster's own words
+        out.write(tail(log_path.read_text(), 40))
+    return code
+
+
+def tail(text: str, lines: int) -> str:
+    return "".join(text.splitlines(keepends=True)[-lines:])
+
+
+def run_everything(home: Path, env: dict[str, str], what: str) -> int:
+    log_path = home / "cli_output" / f"{what}-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    code = stream_run(materialize_command(), env, log_path)
+    if code != 0:
+        print(f"{what} failed (exit {code}); Dagster's full output: {log_path}", flush=True)
+        return code
+    from incident_assets.summary import print_summary  # reads the destination just written
+
     print_summary()
-    print(f"HTML report: {os.environ.get('INCIDENT_ASSETS_HTML_REPORT', DEFAULT_HTML_REPORT_PATH)}")
+    report = os.environ.get("INCIDENT_ASSETS_HTML_REPORT", DEFAULT_HTML_REPORT_PATH)
+    print(f"\nHTML report: {report}")
+    print(f"Dagster instance: {home} (`make dev` shows this run, its metadata and previews)", flush=True)
     return 0
 
 
-def dev(sim: Simulator) -> int:
-    DAGSTER_HOME.mkdir(exist_ok=True)
-    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.local.yaml", DAGSTER_HOME / "dagster.yaml")
-    print(f"simulator serving {sim.base_url}", flush=True)
-    try:
-        return subprocess.call(
-            [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"],
-            cwd=PROJECT_ROOT, env={**simulator_env(sim), "DAGSTER_HOME": str(DAGSTER_HOME)},
+# ---------------------------------------------------------------- the commands
+
+
+def demo(args: argparse.Namespace) -> int:
+    sim_port = check_port_free(SIMULATOR_PORT_ENV, port_setting(SIMULATOR_PORT_ENV, args.simulator_port))
+    home = prepare_dagster_home()
+    with Simulator(incidents=args.incidents, seed=7, port=sim_port) as sim:
+        print(f"simulator serving {sim.base_url}; materializing every asset into the Dagster "
+              f"instance {home}...", flush=True)
+        return run_everything(home, child_env(home, simulator_env(sim)), "demo")
+
+
+def run(args: argparse.Namespace) -> int:
+    home = prepare_dagster_home()
+    print(f"materializing every asset into the Dagster instance {home}...", flush=True)
+    return run_everything(home, child_env(home), "run")
+
+
+def dev(args: argparse.Namespace) -> int:
+    # both ports checked before anything starts
+    sim_port = check_port_free(SIMULATOR_PORT_ENV, port_setting(SIMULATOR_PORT_ENV, args.simulator_port))
+    ui_port = check_port_free(UI_PORT_ENV, port_setting(UI_PORT_ENV, args.ui_port))
+    home = prepare_dagster_home()
+    with Simulator(incidents=args.incidents, seed=7, port=sim_port) as sim:
+        print(f"simulator serving {sim.base_url}; Dagster UI on http://{HOST}:{ui_port} "
+              f"(instance {home})", flush=True)
+        ui = subprocess.Popen(
+            [str(BIN / "dg"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(ui_port)],
+            cwd=PROJECT_ROOT, env=child_env(home, simulator_env(sim)),
         )
-    except KeyboardInterrupt:
-        return 0
+        try:
+            return ui.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached `dg dev` too: let it stop its services
+            return ui.wait()
 
 
-def main() -> int:
+def main(argv: Optional[Iterable[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m incident_assets.local")
-    parser.add_argument("command", choices=["demo", "dev"])
-    parser.add_argument("--incidents", type=int, default=2000)
-    parser.add_argument("--port", type=int, default=8765, help="the simulator's port (0: any free one)")
-    args = parser.parse_args()
-    with Simulator(incidents=args.incidents, seed=7, port=args.port) as sim:
-        return {"demo": demo, "dev": dev}[args.command](sim)
+    parser.add_argument("command", choices=["demo", "dev", "run"])
+    parser.add_argument("--incidents", type=int, default=2000, help="the simulator's incidents")
+    parser.add_argument("--simulator-port", help=f"else ${SIMULATOR_PORT_ENV}, else 8765 (0: any free port)")
+    parser.add_argument("--ui-port", help=f"else ${UI_PORT_ENV}, else 3000 (0: any free port)")
+    args = parser.parse_args(None if argv is None else list(argv))
+    try:
+        return {"demo": demo, "dev": dev, "run": run}[args.command](args)
+    except UsageError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C reached the Dagster process too; it stops on its own
+        return 130
 
 
 if __name__ == "__main__":

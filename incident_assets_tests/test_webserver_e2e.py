@@ -251,41 +251,43 @@ def test_failed_ingestion_run_is_recorded_by_the_daemon(stack: Stack):
 
 
 def test_reports_follow_ingestion_through_the_automation_sensor(stack: Stack):
-    """Only the ingestion job is launched; the daemon's automation condition sensor then runs the
-    eager reports on its own."""
+    """Only the ingestion job is launched; the daemon's automation condition sensor then brings
+    EVERY report downstream of the new data up to date on its own (all 13 tables and the HTML
+    report, not a subset)."""
     s = stack
     reports = sorted(k for k in expected_keys() if k.startswith("reliability/"))
-    assert reports, "no report assets in the definitions"
+    assert len(reports) == 14, reports
     s.sim.add_incident()  # something new to load
+    before = latest_runs(s, reports)
     run_id = s.client.submit_job_execution(
         "incident_api_ingestion_job", repository_location_name=s.location, repository_name=s.repository
     )
     assert wait_for_run(s, run_id) == dg.DagsterRunStatus.SUCCESS, run_failure_details(s, run_id)
 
-    query = (
-        "query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on AssetNode { "
-        "assetMaterializations(limit: 1) { runId } } } }"
-    )
-    key = {"path": ["reliability", "incident_facts"] if "reliability/incident_facts" in reports else reports[0].split("/")}
-    previous = s.gql(query, {"k": key})["assetNodeOrError"]["assetMaterializations"]
-    before = previous[0]["runId"] if previous else None
-    deadline = time.monotonic() + 150  # a sensor tick (30 s) plus the run
-    automated = None
+    deadline = time.monotonic() + 210  # sensor ticks (30 s) plus the runs
     while time.monotonic() < deadline:
-        latest = s.gql(query, {"k": key})["assetNodeOrError"]["assetMaterializations"]
-        if latest and latest[0]["runId"] not in (before, run_id):
-            automated = latest[0]["runId"]
+        latest = latest_runs(s, reports)
+        if all(latest[k] not in (before[k], run_id) for k in reports):
             break
         assert s.daemon.alive(), s.daemon.log_tail()
         time.sleep(2)
-    assert automated, f"the automation sensor did not refresh {key}:\n{s.daemon.log_tail()}"
-    assert wait_for_run(s, automated) == dg.DagsterRunStatus.SUCCESS, run_failure_details(s, automated)
-    tags = s.gql(
-        "query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }", {"id": automated}
-    )["runOrError"]["tags"]
-    assert {"key": "dagster/from_automation_condition", "value": "true"} in tags
+    stale = [k for k in reports if latest[k] in (before[k], run_id)]
+    assert not stale, f"the automation sensor did not refresh {stale}:\n{s.daemon.log_tail()}"
+    for automated in set(latest.values()):
+        assert wait_for_run(s, automated) == dg.DagsterRunStatus.SUCCESS, run_failure_details(s, automated)
+        tags = s.gql(
+            "query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }", {"id": automated}
+        )["runOrError"]["tags"]
+        assert {"key": "dagster/from_automation_condition", "value": "true"} in tags
     with duckdb.connect(str(s.db), read_only=True) as con:
         assert con.execute("select count(*) from reliability.incident_facts").fetchone()[0] == s.sim.count("incidents")
+
+
+def latest_runs(s: Stack, keys: list[str]) -> dict[str, str | None]:
+    """The run of each asset's latest materialization."""
+    nodes = s.gql("{ assetNodes { assetKey { path } assetMaterializations(limit: 1) { runId } } }")["assetNodes"]
+    found = {"/".join(n["assetKey"]["path"]): n["assetMaterializations"] for n in nodes}
+    return {k: (found[k][0]["runId"] if found.get(k) else None) for k in keys}
 
 
 def render_asset_graph(s: Stack) -> Path:
@@ -330,3 +332,138 @@ def render_asset_graph(s: Stack) -> Path:
         finally:
             browser.close()
     return path
+
+
+# ---------------------------------------------------------------- `make demo`, then `make dev`
+
+QUIET_SECONDS = 75  # the automation sensor ticks every 30 s; the incidents sensor at start-up
+
+
+def test_demo_streams_progress_then_the_ui_shows_its_run_and_launches_nothing(tmp_path):
+    """`make demo` (the same entry point) into a temp DAGSTER_HOME, its output read while it
+    runs; then webserver and daemon on that home: every asset shows the demo's materialization,
+    and for over a minute no sensor or automation launches a run."""
+    home, db, html = tmp_path / "dagster_home", tmp_path / "incidents.duckdb", tmp_path / "reliability.html"
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "DESTINATION__DUCKDB__CREDENTIALS": str(db),
+        "INCIDENT_ASSETS_HTML_REPORT": str(html),
+        "SIMULATOR_PORT": "0",
+    }
+    env.pop("DLT_DATA_DIR")  # the project's own choice: a working dir beside the DuckDB file
+    lines = run_demo(env, tmp_path)
+    text = "\n".join(line for _, line in lines)
+    exited = lines[-1][0]
+    # progress while it works: a line per endpoint, then per report table, long before the end
+    first_page = next(t for t, line in lines if "GET /v1/incidents:" in line)
+    assert exited - first_page > 3, text
+    for path in ("/v1/services", "/v1/incidents", "/v1/ticketing/tickets"):
+        assert any(f"GET {path}: " in line and "done" in line for _, line in lines), text
+    tables = [line for _, line in lines if " reliability." in line and line.endswith(" rows")]
+    assert len(tables) == len([k for k in expected_keys() if k.startswith("reliability/")]) - 1, text
+    assert "warning" not in text.lower() and "Traceback" not in text, text
+    assert f"HTML report: {html}" in text and html.stat().st_size > 100_000
+
+    port = free_port()
+    services: list[Service] = []
+    try:
+        webserver = start_webserver(port, {**env, "PYTHONUNBUFFERED": "1"}, PROJECT_ROOT, tmp_path)
+        services.append(webserver)
+        gql = GraphQL(port)
+        location, repository = wait_for_location(gql, webserver, timeout=90)
+        (demo_run,) = run_ids(gql)
+        latest = gql("{ assetNodes { assetKey { path } assetMaterializations(limit: 1) { runId "
+                     "metadataEntries { label } } } }")["assetNodes"]
+        by_key = {"/".join(n["assetKey"]["path"]): n["assetMaterializations"] for n in latest}
+        assert {k: [m["runId"] for m in v] for k, v in by_key.items()} == {k: [demo_run] for k in expected_keys()}
+        assert "preview" in {e["label"] for e in by_key["reliability/mttx_monthly"][0]["metadataEntries"]}
+
+        services.append(start_daemon({**env, "PYTHONUNBUFFERED": "1"}, PROJECT_ROOT, tmp_path))
+        deadline = time.monotonic() + QUIET_SECONDS
+        while time.monotonic() < deadline:
+            assert run_ids(gql) == [demo_run], f"a run was launched on start-up:\n{services[-1].log_tail()}"
+            time.sleep(3)
+        selector = {"repositoryLocationName": location, "repositoryName": repository}
+        for sensor in ("incident_api_new_incidents_sensor", "automation_condition_sensor"):
+            ticks = sensor_ticks(gql, selector, sensor)
+            assert ticks and all(t["status"] == "SKIPPED" for t in ticks), (sensor, ticks)
+        screenshot_for_readme(port, location, html)
+    finally:
+        for service in reversed(services):
+            service.stop()
+
+
+def run_demo(env: dict[str, str], log_dir: Path) -> list[tuple[float, str]]:
+    """Runs `python -m incident_assets.local demo`; each line with the time it was read."""
+    import subprocess
+    import sys
+
+    lines: list[tuple[float, str]] = []
+    with subprocess.Popen(
+        [sys.executable, "-m", "incident_assets.local", "demo", "--incidents", "300"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ) as proc:
+        for line in proc.stdout:
+            lines.append((time.monotonic(), line.rstrip("\n")))
+        code = proc.wait(timeout=RUN_TIMEOUT_SECONDS)
+    lines.append((time.monotonic(), f"(exit {code})"))
+    (log_dir / "demo.out").write_text("\n".join(line for _, line in lines))
+    assert code == 0, "\n".join(line for _, line in lines)
+    return lines
+
+
+def run_ids(gql: GraphQL) -> list[str]:
+    runs = gql("{ runsOrError { ... on Runs { results { runId } } } }")["runsOrError"]["results"]
+    return [r["runId"] for r in runs]
+
+
+def sensor_ticks(gql: GraphQL, repository: dict, name: str) -> list[dict]:
+    return gql(
+        "query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor { "
+        "sensorState { ticks(limit: 10) { status skipReason } } } } }",
+        {"s": {**repository, "sensorName": name}},
+    )["sensorOrError"]["sensorState"]["ticks"]
+
+
+def screenshot_for_readme(port: int, location: str, html: Path) -> None:
+    """What the README shows after `make demo`: the reports' lineage in the UI, materialized;
+    one report's page with its preview; the HTML report. Written to test-artifacts/ (the
+    committed copies are in docs/images/)."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    ui = f"http://127.0.0.1:{port}"
+    shots = {
+        "ui_reports_after_demo.png": (f"{ui}/locations/{location}/asset-groups/reliability", "incident_facts"),
+        "ui_report_preview.png": (f"{ui}/assets/reliability/mttx_monthly", "preview"),
+        "html_report.png": (html.as_uri(), "Reliability review"),
+    }
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            for name, (url, text) in shots.items():
+                page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+                page.get_by_text(text, exact=True).first.wait_for(state="visible", timeout=60_000)
+                dismiss_welcome(page)
+                try:  # node bodies and metadata fill in from further queries
+                    page.get_by_text("Loading...").first.wait_for(state="hidden", timeout=15_000)
+                except Exception:
+                    pass
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(ARTIFACTS / name))
+        finally:
+            browser.close()
+    for name in shots:
+        assert (ARTIFACTS / name).stat().st_size > 10_000, name
+
+
+def dismiss_welcome(page) -> None:
+    """A new instance greets the first visitor with a newsletter dialog: skip it."""
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.first.wait_for(state="visible", timeout=3_000)
+    except Exception:
+        return
+    skip.first.click()

@@ -10,7 +10,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from incident_assets.destination import check_destination, loader_file_format, make_pipeline
+from incident_assets.destination import check_destination, definition_pipeline, loader_file_format, make_pipeline
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
 from incident_assets.incident_api.http import IncidentApiError, describe_failure
 from incident_assets.incident_api.source import SOURCE_NAME, build_source, incident_api_source
@@ -62,7 +62,7 @@ def _definition_source():
 
 @dlt_assets(
     dlt_source=_definition_source(),
-    dlt_pipeline=make_pipeline(),
+    dlt_pipeline=definition_pipeline(),
     name="incident_api_assets",
     dagster_dlt_translator=IncidentApiTranslator(),
     pool=DESTINATION_POOL,

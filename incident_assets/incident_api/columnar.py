@@ -122,6 +122,7 @@ class IncidentTables:
         An incident served twice in one run (a page shifting while it is read) is taken once:
         the first copy, so its root row and child rows agree.
         """
+        hide_arrow_json_hint_notice()  # the run's normalize step would log it
         load_id = dlt.current.load_package_state()["load_id"]
         seen: set[str] = set()
         batch = Batch()
@@ -284,4 +285,9 @@ class _ArrowJsonHintNotice(logging.Filter):
         return "when merging arrow schema with dlt schema" not in record.getMessage()
 
 
-logging.getLogger("dlt").addFilter(_ArrowJsonHintNotice())
+def hide_arrow_json_hint_notice() -> None:
+    """Filters that one notice out of dlt's log, once per process, when a load runs (not on
+    import: importing the definitions changes no logging)."""
+    dlt_logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _ArrowJsonHintNotice) for f in dlt_logger.filters):
+        dlt_logger.addFilter(_ArrowJsonHintNotice())

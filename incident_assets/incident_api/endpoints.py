@@ -87,11 +87,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "services",
         "The service catalog: tier (1-5), owner team, teams, functionalities and links.",
         hints(
-            text=("name", "slug", "description", "owner__id", "owner__name", "owner__slug"),
+            # `owner` is null for unowned services: declared, or dlt warns it got no data
+            text=("name", "slug", "description", "owner", "owner__id", "owner__name", "owner__slug"),
             bigint=("service_tier",),
             boolean=("alert_on_add",),
             json=("labels",),
         ),
+        nested={("links",): hints(text=("href_url", "name", "icon_url"), timestamps=())},
     ),
     Endpoint(
         "functionalities",
@@ -105,6 +107,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Teams with their members (`teams__memberships`) and owned services.",
         hints(text=("name", "slug", "description", "created_by__id", "created_by__name"),
               boolean=("in_support_hours",)),
+        # members without a default role: null-only columns unless declared (memberships have no id)
+        nested={("memberships",): {
+            **_columns("default_incident_role", data_type="text"),
+            **_columns("default_incident_role__discarded_at", data_type="timestamp"),
+        }},
     ),
     Endpoint(
         "webhooks",
@@ -205,7 +212,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Tickets: follow-up action items of incidents (`type = follow_up`), tasks and incident "
         "tickets, with their state, due date and assignees (`tickets__assignees`).",
         hints(
-            text=("summary", "description", "state", "type", "priority__id", "priority__name",
+            # `priority` is null on tickets without one: declared, or dlt warns it got no data
+            text=("summary", "description", "state", "type", "priority", "priority__id",
+                  "priority__name",
                   "created_by__id", "created_by__name", "created_by__source", "created_by__email",
                   "incident_id", "incident_name", "incident_current_milestone", "task_id"),
             timestamps=("created_at", "updated_at", "due_at"),

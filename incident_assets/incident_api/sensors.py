@@ -120,6 +120,16 @@ incident_api_incidents_job = dg.define_asset_job(
 )
 
 
+def last_load_cursor(instance: dg.DagsterInstance) -> Optional[str]:
+    """Where a sensor without a cursor starts: the last materialization of the incidents (by
+    `make demo`, a job, the UI) minus the overlap, so that an up-to-date instance loads nothing
+    again. None when incidents were never loaded."""
+    event = instance.get_latest_materialization_event(INCIDENTS_KEY)
+    if event is None:
+        return None
+    return iso_utc(datetime.fromtimestamp(event.timestamp, timezone.utc) - CURSOR_OVERLAP)
+
+
 @dg.sensor(
     name=NEW_INCIDENT_SENSOR_NAME,
     job=incident_api_incidents_job,
@@ -133,7 +143,8 @@ def new_incident_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
     checked_at = datetime.now(timezone.utc)
     next_cursor = iso_utc(checked_at - CURSOR_OVERLAP)
     tags = {"incident_assets/trigger": NEW_INCIDENT_SENSOR_NAME}
-    if not context.cursor:
+    since = context.cursor or last_load_cursor(context.instance)
+    if not since:
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
@@ -145,22 +156,22 @@ def new_incident_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
             cursor=next_cursor,
         )
     try:
-        changed = count_incidents_changed_since(context.cursor)
+        changed = count_incidents_changed_since(since)
     except ChangeCheckError as e:
         # the cursor stays: the next tick asks again for the same window
         return dg.SkipReason(f"could not check the incident API for changes: {e}")
     if changed == 0:
         return dg.SensorResult(
-            skip_reason=f"no incident changed since {context.cursor}",
+            skip_reason=f"no incident changed since {since}",
             cursor=next_cursor,
         )
-    context.log.info(f"{changed} incident(s) changed since {context.cursor}: loading incidents")
+    context.log.info(f"{changed} incident(s) changed since {since}: loading incidents")
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"changed-after-{context.cursor}",
+                run_key=f"changed-after-{since}",
                 asset_selection=[INCIDENTS_KEY],
-                tags={**tags, "incident_assets/updated_after": context.cursor},
+                tags={**tags, "incident_assets/updated_after": since},
             )
         ],
         cursor=next_cursor,

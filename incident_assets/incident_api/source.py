@@ -28,6 +28,7 @@ from incident_assets.incident_api.http import (
     make_session,
     read_ahead,
 )
+from incident_assets.incident_api.progress import PageProgress
 from incident_assets.settings import API_TOKEN_ENV
 
 SOURCE_NAME = "incident_api"
@@ -75,6 +76,7 @@ def incident_api_source(
     )
     base_url = base_url.rstrip("/") + "/"
     window = Window(full_refresh, updated_after, updated_before)
+    progress = PageProgress()  # a line per endpoint on the run's log as pages land
     config: dict[str, Any] = {
         "client": {
             "base_url": base_url,
@@ -88,7 +90,7 @@ def incident_api_source(
             "endpoint": {
                 "data_selector": "data",
                 "params": {"per_page": per_page},
-                "response_actions": [check_response],
+                "response_actions": [check_response, progress],
             },
         },
         "resources": [
@@ -105,7 +107,7 @@ def incident_api_source(
     incidents = next(e for e in ENDPOINTS if e.sync == "updated_after")
     resources = {r.name: r for r in rest_api_resources(config)}
     resources[incidents.name] = _updated_after_resource(
-        incidents, client, per_page, timedelta(minutes=incident_cursor_overlap_minutes), window
+        incidents, client, per_page, timedelta(minutes=incident_cursor_overlap_minutes), window, progress
     )
     # keep the declaration order of ENDPOINTS
     return [resources[e.name] for e in ENDPOINTS]
@@ -147,7 +149,8 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
 
 
 def _updated_after_resource(
-    endpoint: Endpoint, client: RESTClient, per_page: int, overlap: timedelta, window: Window
+    endpoint: Endpoint, client: RESTClient, per_page: int, overlap: timedelta, window: Window,
+    progress: PageProgress,
 ) -> DltResource:
     """Incidents carry no `updated_at`; the server filters on edit time with `updated_after`.
 
@@ -174,7 +177,7 @@ def _updated_after_resource(
         elif not window.full_refresh and state.get("updated_after"):
             params["updated_after"] = state["updated_after"]
         pages = read_ahead(
-            client.paginate(endpoint.path, params=params, hooks={"response": [check_response]})
+            client.paginate(endpoint.path, params=params, hooks={"response": [check_response, progress]})
         )
         yield from tables.batches(pages, resource)
         if not window.bounded:

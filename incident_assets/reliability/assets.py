@@ -162,6 +162,7 @@ def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityCon
     with pipeline.sql_client() as sql:
         for result in run_reports(sql, params, selected):
             table = tables[result.name]
+            context.log.info(f"{REPORT_SCHEMA}.{result.name}: {result.row_count:,} rows")
             yield dg.MaterializeResult(
                 asset_key=table_key(result.name),
                 metadata={
