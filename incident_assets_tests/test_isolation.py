@@ -16,6 +16,7 @@ from dagster_dlt import DagsterDltResource
 from incident_assets.definitions import defs
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.endpoints import ENDPOINTS
+from incident_assets.incident_api.http import runaway_reason
 from incident_assets.reliability.assets import reliability_assets
 from incident_assets.simulator import FaultConfig
 from incident_assets_tests.ingestion import failure_message, ingest, query, row_counts
@@ -44,6 +45,15 @@ def timed_ingest(instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessR
     return result
 
 
+@pytest.fixture(autouse=True)
+def quick_pages(monkeypatch):
+    """Pages of 50 (so paging faults show on a second page), one retry, and no client-side
+    throttle: the simulator has no rate limit here, and the run's time is what is measured."""
+    monkeypatch.setenv("SOURCES__INCIDENT_API__PER_PAGE", "50")
+    monkeypatch.setenv("SOURCES__INCIDENT_API__MAX_RETRIES", "1")
+    monkeypatch.setenv("SOURCES__INCIDENT_API__RATE_LIMIT_REQUESTS", "0")
+
+
 @pytest.mark.parametrize(
     "faults, broken, status, reason",
     [
@@ -56,7 +66,7 @@ def timed_ingest(instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessR
                      "/v1/incidents answered page 2 with pagination", id="server-ignores-page"),
         pytest.param(FaultConfig(negative_next_path="teams"), "teams", None,
                      "`next` is not a page number", id="negative-next"),
-        pytest.param(FaultConfig(backwards_cursor_path="users"), "users", None,
+        pytest.param(FaultConfig(backwards_cursor_path="post_mortems/reports"), "retrospectives", None,
                      "`next` does not come after the page asked for (2)", id="backwards-next"),
         pytest.param(FaultConfig(non_json_path="services"), "services", None,
                      "/v1/services answered a body that is not JSON", id="not-json-past-retries"),
@@ -64,9 +74,6 @@ def timed_ingest(instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessR
 )
 def test_one_broken_endpoint_leaves_the_others_loaded(project, duckdb_path, monkeypatch, faults, broken, status, reason):
     sim = project
-    # small pages so paging faults show on every endpoint that has a second page
-    monkeypatch.setenv("SOURCES__INCIDENT_API__PER_PAGE", "10")
-    monkeypatch.setenv("SOURCES__INCIDENT_API__MAX_RETRIES", "1")
     sim.set_faults(faults)
     with dg.DagsterInstance.ephemeral() as instance:
         result = timed_ingest(instance)
@@ -123,6 +130,8 @@ def test_reports_that_do_not_read_the_broken_table_are_computed(project, duckdb_
     sim.set_faults(FaultConfig(forbidden_path="webhooks"))
     resources = {"dlt": DagsterDltResource()}
     with dg.DagsterInstance.ephemeral() as instance:
+        # the automation sensor has ticked before the load (its first tick only sets a cursor)
+        before = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         started = time.monotonic()
         first = dg.materialize([incident_api_assets, reliability_assets], resources=resources,
                                instance=instance, raise_on_error=False)
@@ -130,12 +139,40 @@ def test_reports_that_do_not_read_the_broken_table_are_computed(project, duckdb_
         assert not first.success
         assert {k.path[0] for k in map(lambda e: e.asset_key, first.get_asset_materialization_events())} == {"incident_api"}
 
-        requested = dg.evaluate_automation_conditions(defs=defs, instance=instance).get_requested_asset_keys()
-        reports = {k for k in requested if k.path[0] == "reliability"}
-        assert dg.AssetKey(["reliability", "incident_facts"]) in reports
-        assert dg.AssetKey(["reliability", "catalog_health"]) not in reports  # reads webhooks
+        evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
+        reports = {k for k in reliability_assets.keys if evaluation.get_num_requested(k)}
+        # every report but the one that reads webhooks
+        assert reports == set(reliability_assets.keys) - {dg.AssetKey(["reliability", "catalog_health"])}
         second = dg.materialize([incident_api_assets, reliability_assets], resources=resources,
                                 instance=instance, selection=sorted(reports))
         assert second.success
     (facts,) = query(duckdb_path, "select count(*) from reliability.incident_facts")
     assert facts[0] == sim.count("incidents")
+
+
+@pytest.mark.parametrize(
+    "nxt, asked, fetched, pagination, expected",
+    [
+        (3, 2, 2, {"last": 5}, None),
+        (2, 2, 2, {}, "`next` does not come after the page asked for (2)"),
+        (1, 3, 3, {}, "`next` does not come after the page asked for (3)"),
+        (0, 1, 1, {}, "`next` is not a page number"),
+        (-374332163, 1, 1, {}, "`next` is not a page number"),
+        ("2", 1, 1, {}, "`next` is not an integer"),
+        (2.0, 1, 1, {}, "`next` is not an integer"),
+        (True, 1, 1, {}, "`next` is not an integer"),
+        (6, 5, 5, {"last": 5, "pages": 5}, "`next` goes past the last page (5)"),
+        (6, 5, 5, {"pages": 5}, "`next` goes past the last page (5)"),
+        (100_001, 100_000, 100_000, {}, "100000 pages read, the most this client follows here is 100000"),
+        (11, 10, 10, {"last": 1_000_000, "pages": 1}, None),
+    ],
+)
+def test_runaway_cursor_reasons(nxt, asked, fetched, pagination, expected):
+    reason = runaway_reason(nxt, asked, fetched, pagination)
+    assert reason == expected if expected is None else expected in reason
+
+
+def test_a_cursor_past_ten_times_the_pages_stops():
+    # `pages` known (and `last` absent): at most 10x that many pages are followed
+    assert runaway_reason(31, 30, 30, {"pages": 3}) == "`next` goes past the last page (3)"
+    assert runaway_reason(3, 2, 30, {"pages": 3}) == "30 pages read, the most this client follows here is 30"
