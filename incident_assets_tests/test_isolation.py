@@ -11,6 +11,7 @@ import time
 
 import dagster as dg
 import pytest
+import requests
 from dagster_dlt import DagsterDltResource
 
 from incident_assets.definitions import defs
@@ -18,7 +19,8 @@ from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.endpoints import ENDPOINTS
 from incident_assets.incident_api.http import runaway_reason
 from incident_assets.reliability.assets import reliability_assets
-from incident_assets.simulator import FaultConfig
+from incident_assets.simulator import DEFAULT_TOKEN, FaultConfig
+from incident_assets.simulator.__main__ import parse_args
 from incident_assets_tests.ingestion import failure_message, ingest, query, row_counts
 
 # a run that could hang would take minutes; a healthy one takes seconds
@@ -176,3 +178,33 @@ def test_a_cursor_past_ten_times_the_pages_stops():
     # `pages` known (and `last` absent): at most 10x that many pages are followed
     assert runaway_reason(31, 30, 30, {"pages": 3}) == "`next` goes past the last page (3)"
     assert runaway_reason(3, 2, 30, {"pages": 3}) == "30 pages read, the most this client follows here is 30"
+
+
+def test_simulator_reproduces_each_fault_over_http(simulator):
+    sim = simulator
+
+    def get(path: str, **params) -> requests.Response:
+        return requests.get(sim.base_url + path, params={"per_page": 50, **params}, timeout=10,
+                            headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"})
+
+    sim.set_faults(FaultConfig(ignore_page_path="incidents", backwards_cursor_path="alerts",
+                               negative_next_path="teams", forbidden_path="users",
+                               single_object_path="/v1/webhooks", negative_count_path="services"))
+    ignored = get("/incidents", page=4, archived="true").json()
+    assert (ignored["pagination"]["page"], ignored["pagination"]["next"]) == (1, 2)
+    assert [get("/alerts", page=p).json()["pagination"]["next"] for p in (1, 2, 3)] == [2, 1, 1]
+    assert get("/teams").json()["pagination"]["next"] == -374332163
+    forbidden = get("/users")
+    assert (forbidden.status_code, forbidden.json()) == (403, {"error": "forbidden"})
+    assert get("/webhooks").json() == sim.records("webhooks")[0]
+    assert get("/services").json()["pagination"]["count"] == -307061230
+    assert get("/environments").json()["pagination"]["next"] is None  # other paths untouched
+
+
+def test_simulator_cli_flags_name_the_new_faults():
+    args = parse_args(["--fault-ignore-page", "incidents", "--fault-backwards-cursor", "alerts",
+                       "--fault-negative-next", "teams", "--fault-forbidden", "users",
+                       "--fault-single-object", "webhooks", "--fault-negative-count", "incidents"])
+    assert (args.fault_ignore_page, args.fault_backwards_cursor, args.fault_negative_next,
+            args.fault_forbidden, args.fault_single_object, args.fault_negative_count) == (
+        "incidents", "alerts", "teams", "users", "webhooks", "incidents")

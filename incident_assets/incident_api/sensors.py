@@ -5,6 +5,8 @@ and reads `pagination.count`. The cursor (the sensor's own, ISO-8601 UTC with mi
 the time of the previous check minus a small overlap for clock skew and in-flight edits. With
 `minimum_interval_seconds=300` the sensor spends one request per 5 minutes of the API's 50
 requests per 10 seconds.
+A `pagination.count` that is not a number of incidents (negative, not an integer) is refused
+with a log line, and no run is requested; the cursor stays for the next tick.
 
 Configuration comes from the same dlt keys as the source (`SOURCES__INCIDENT_API__BASE_URL`,
 `SOURCES__INCIDENT_API__API_TOKEN` or `API_TOKEN`); nothing is read at import time.
