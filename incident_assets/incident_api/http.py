@@ -57,9 +57,6 @@ class PaginationError(IncidentApiError):
     """A `pagination.next` that would make the client loop or run away."""
 
 
-# the old name, kept for callers that catch it
-PaginationLoopError = PaginationError
-
 # a hard cap on pages when the server does not say how many there are
 MAX_PAGES_UNKNOWN = 100_000
 # ... and how far past its own `pages` a server may lead the client (lists grow while read)
