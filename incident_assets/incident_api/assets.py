@@ -25,7 +25,6 @@ import dagster as dg
 import dlt
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
-import requests
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.exceptions import ResourceExtractionError
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -33,6 +32,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from incident_assets.destination import check_destination, loader_file_format, make_pipeline
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
 from incident_assets.incident_api.http import (
+    ANSWER_ERRORS,
     IncidentApiError,
     causes,
     describe_failure,
@@ -143,7 +143,7 @@ class EndpointFailure:
 
 def load_isolated(
     context: dg.AssetExecutionContext,
-    dlt: DagsterDltResource,
+    dlt_resource: DagsterDltResource,
     config: IngestionConfig,
     pipeline: dlt.Pipeline,
 ) -> tuple[list[dg.MaterializeResult], dict[str, EndpointFailure], SkippedRecords]:
@@ -169,7 +169,7 @@ def load_isolated(
         if failures:
             source = source.with_resources(*(n for n in source.resources if n not in failures))
         try:
-            events = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
+            events = list(dlt_resource.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
             return events, failures, skipped
         except PipelineStepFailed as e:
             failure = endpoint_failure(e, selected - failures.keys())
@@ -187,8 +187,8 @@ def endpoint_failure(error: PipelineStepFailed, candidates: set[str]) -> Optiona
     if error.step != "extract" or fails_every_endpoint(error):
         return None
     chain = causes(error)
-    if not any(isinstance(c, (IncidentApiError, requests.RequestException)) for c in chain):
-        return None  # not the API's doing: fail loudly
+    if not any(isinstance(c, ANSWER_ERRORS) for c in chain):
+        return None  # not in what the endpoint answered (a bug, the destination): fail loudly
     endpoint = next(
         (c.pipe_name for c in chain if isinstance(c, ResourceExtractionError) and c.pipe_name in candidates),
         None,

@@ -57,6 +57,9 @@ class PaginationError(IncidentApiError):
     """A `pagination.next` that would make the client loop or run away."""
 
 
+# what an endpoint's answer can go wrong with (HTTP statuses, transport, body, pagination)
+ANSWER_ERRORS = (requests.RequestException, UnexpectedBodyError, PaginationError)
+
 # a hard cap on pages when the server does not say how many there are
 MAX_PAGES_UNKNOWN = 100_000
 # ... and how far past its own `pages` a server may lead the client (lists grow while read)
