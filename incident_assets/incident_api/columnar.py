@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any, Iterable, Iterator, Optional
 
 import dlt
@@ -61,6 +61,8 @@ class IncidentTables:
         self.children: set[str] = set(self.declared) - {self.root}
         # child tables the destination already has: only their rows can need a tombstone
         self.loaded: set[str] = set()
+        # records left out by `batches`, per reason (reported by the asset)
+        self.skipped: Counter[str] = Counter()
 
     # --- hints -----------------------------------------------------------------------------
 
@@ -120,7 +122,8 @@ class IncidentTables:
         """Arrow tables for every BATCH_INCIDENTS incidents of `pages`, each marked with its table.
 
         An incident served twice in one run (a page shifting while it is read) is taken once:
-        the first copy, so its root row and child rows agree.
+        the first copy, so its root row and child rows agree. Records left out are counted
+        in `skipped`.
         """
         hide_arrow_json_hint_notice()  # the run's normalize step would log it
         load_id = dlt.current.load_package_state()["load_id"]
@@ -128,7 +131,11 @@ class IncidentTables:
         batch = Batch()
         for page in pages:
             for record in page:
+                if not isinstance(record, dict) or record.get("id") is None:
+                    self.skipped["no `id`"] += 1
+                    continue
                 if record["id"] in seen:
+                    self.skipped["served twice in one run"] += 1
                     continue
                 seen.add(record["id"])
                 batch.add_root(self, record, load_id)

@@ -7,8 +7,10 @@ run: dagster-dlt mutates the source's schema while emitting metadata (notes §3 
 
 from __future__ import annotations
 
+import threading
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
@@ -34,11 +36,44 @@ from incident_assets.settings import API_TOKEN_ENV
 SOURCE_NAME = "incident_api"
 # `make demo` / `make dev` start the bundled simulator here
 SIMULATOR_BASE_URL = "http://127.0.0.1:8765/v1"
-EPOCH = "1970-01-01T00:00:00.000Z"
+# the start of the first incremental window: before any real timestamp (records dated
+# before 1970 exist, e.g. imported history), so the client drops nothing
+EPOCH = "0001-01-01T00:00:00.000Z"
 
 
 class IncidentApiConfigError(IncidentApiError):
     pass
+
+
+class SkippedRecords:
+    """Records the loader leaves out, counted per endpoint and reason: reported, never silent.
+
+    Filled from dlt's extraction threads, read by the asset after the run."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self._lock = threading.Lock()
+
+    def add(self, endpoint: str, reason: str, count: int = 1) -> None:
+        with self._lock:
+            self._counts[endpoint][reason] += count
+
+    def of(self, endpoint: str) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts.get(endpoint, {}))
+
+    def keep_keyed(self, endpoint: Endpoint) -> Callable[[Any], bool]:
+        """A dlt filter: records without their primary key are counted and left out (the key
+        is declared NOT NULL, so one would fail the whole load)."""
+        reason = f"no `{endpoint.primary_key}`"
+
+        def keep(record: Any) -> bool:
+            if isinstance(record, dict) and record.get(endpoint.primary_key) is not None:
+                return True
+            self.add(endpoint.name, reason)
+            return False
+
+        return keep
 
 
 def iso_utc(moment: datetime) -> str:
@@ -62,12 +97,15 @@ def incident_api_source(
     full_refresh: bool = False,
     updated_after: Optional[str] = None,
     updated_before: Optional[str] = None,
+    skipped: Optional[SkippedRecords] = None,
 ) -> list[DltResource]:
     """All endpoints of the incident API.
 
     `full_refresh` ignores the stored cursors; `updated_after`/`updated_before` bound a
-    backfill window that leaves the cursors where they are.
+    backfill window that leaves the cursors where they are. Records left out (no primary
+    key, served twice) are counted in `skipped`.
     """
+    skipped = skipped if skipped is not None else SkippedRecords()
     session = make_session(
         max_retries=max_retries,
         backoff_factor=retry_backoff_factor,
@@ -106,8 +144,12 @@ def incident_api_source(
     )
     incidents = next(e for e in ENDPOINTS if e.sync == "updated_after")
     resources = {r.name: r for r in rest_api_resources(config)}
+    for endpoint in ENDPOINTS:
+        if endpoint.name != incidents.name:
+            resources[endpoint.name].add_filter(skipped.keep_keyed(endpoint))
     resources[incidents.name] = _updated_after_resource(
-        incidents, client, per_page, timedelta(minutes=incident_cursor_overlap_minutes), window, progress
+        incidents, client, per_page, timedelta(minutes=incident_cursor_overlap_minutes), window,
+        progress, skipped,
     )
     # keep the declaration order of ENDPOINTS
     return [resources[e.name] for e in ENDPOINTS]
@@ -140,6 +182,8 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
             "start_param": endpoint.sync,
             "cursor_path": cursor,
             "initial_value": window.start or EPOCH,
+            # a record without the cursor field is loaded, not dropped
+            "on_cursor_value_missing": "include",
         }
         if window.end:
             # a bounded window does not move the stored cursor (dlt discards its state)
@@ -150,7 +194,7 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
 
 def _updated_after_resource(
     endpoint: Endpoint, client: RESTClient, per_page: int, overlap: timedelta, window: Window,
-    progress: PageProgress,
+    progress: PageProgress, skipped: SkippedRecords,
 ) -> DltResource:
     """Incidents carry no `updated_at`; the server filters on edit time with `updated_after`.
 
@@ -180,6 +224,8 @@ def _updated_after_resource(
             client.paginate(endpoint.path, params=params, hooks={"response": [check_response, progress]})
         )
         yield from tables.batches(pages, resource)
+        for reason, count in tables.skipped.items():
+            skipped.add(endpoint.name, reason, count)
         if not window.bounded:
             state["updated_after"] = iso_utc(extraction_started - overlap)
 
@@ -189,7 +235,9 @@ def _updated_after_resource(
 
 
 def build_source(**overrides: Any) -> dlt.sources.DltSource:
-    """A fresh source for one run, with a config error turned into one clear sentence."""
+    """A fresh source for one run, with a config error turned into one clear sentence.
+
+    `skipped=SkippedRecords()` collects the records the run leaves out."""
     try:
         return incident_api_source(**overrides)
     except ConfigFieldMissingException as e:
