@@ -2,11 +2,11 @@
 -- from the incident's services, environments, functionalities and team_assignments[].team.
 -- Duplicates collapse. dimension_name is the catalog's name when the value is in its catalog,
 -- else the name the incident gives it (so values missing from the catalog still get a name).
--- Each list is collapsed on its own, per parent row (one per incident: incidents are merged
--- on id) and value, with the catalog's name joined first (catalogs are small); the one join to
--- the incidents comes last. Grouping on dlt's short row ids instead of the incident ids
--- (UUIDs) is what makes this cheap at millions of rows.
-with listed as (
+with
+-- Each list is collapsed on its own, per parent row (one per incident: incidents are merged on
+-- id) and value, with its catalog's name joined first (catalogs are small); the one join to the
+-- incidents comes last, so the grouping keys are dlt's short row ids, not the incident UUIDs.
+listed as (
     select s._dlt_parent_id as incident_row, 'service' as dimension, s.id as dimension_id,
            coalesce(min(n.name), min(s.name)) as dimension_name
     from {{raw.incidents__services}} as s

@@ -33,7 +33,7 @@ times as (
     from {{raw.incidents}} as i
     left join milestone_times as mt on mt.incident_row = i._dlt_id
 ),
--- Durations from epochs: subtracting two timestamps with time zone costs ten times more on
+-- Durations from epochs: subtracting two timestamps with time zone costs several times more on
 -- DuckDB (a calendar computation per row). The epoch difference is rounded to whole
 -- microseconds (the timestamps' precision), which removes the floating-point error.
 epochs as (
