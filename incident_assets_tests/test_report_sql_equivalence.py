@@ -22,7 +22,7 @@ from dagster_dlt import DagsterDltResource
 
 from incident_assets.destination import make_pipeline
 from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.reliability.runner import ReportParams, ReportTable, render, report_tables, run_reports
+from incident_assets.reliability.runner import ReportParams, render, report_tables, run_reports
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at
 from incident_assets_tests.reliability_inputs import AS_OF as GOLDEN_AS_OF
@@ -40,12 +40,11 @@ PARAMS = {
 }
 
 
-def reference_tables() -> list[ReportTable]:
-    """The reference SQL, in the current dependency order (which the references share)."""
+def reference_tables() -> dict[str, str]:
+    """The reference SQL per table, in the current dependency order (which the references share)."""
     names = {p.stem for p in BEFORE_DIR.glob("*.sql")}
     assert names <= set(report_tables()), f"references without a report table: {names - set(report_tables())}"
-    return [ReportTable(name, (BEFORE_DIR / f"{name}.sql").read_text(), (), ())
-            for name in report_tables() if name in names]
+    return {name: (BEFORE_DIR / f"{name}.sql").read_text() for name in report_tables() if name in names}
 
 
 def fetch(sql: Any, query: str) -> tuple[list[str], list[tuple]]:
@@ -80,11 +79,11 @@ def compare_chains(sql: Any, params: ReportParams) -> dict[str, int]:
     literals = params.literals()
     sql.execute_sql(f"create schema if not exists {BEFORE_SCHEMA}")
     references = reference_tables()
-    for table in references:
-        sql.execute_sql(f"drop table if exists {BEFORE_SCHEMA}.{table.name}")
-        sql.execute_sql(f"create table {BEFORE_SCHEMA}.{table.name} as\n"
-                        f"{render(table, literals, report_schema=BEFORE_SCHEMA)}")
-    return {t.name: assert_same_table(sql, t.name, "reliability") for t in references}
+    for name, template in references.items():
+        sql.execute_sql(f"drop table if exists {BEFORE_SCHEMA}.{name}")
+        sql.execute_sql(f"create table {BEFORE_SCHEMA}.{name} as\n"
+                        f"{render(template, literals, report_schema=BEFORE_SCHEMA, name=name)}")
+    return {name: assert_same_table(sql, name, "reliability") for name in references}
 
 
 @pytest.fixture(scope="module")
