@@ -96,7 +96,7 @@ def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig
         raise ChangeCheckError(f"no API token configured: set {API_TOKEN_ENV} (or API_TOKEN)")
     endpoint = ENDPOINTS_BY_NAME["incidents"]
     url = f"{config.base_url}/{endpoint.path}"
-    session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS, limiter=None)
+    session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS)
     try:
         response = session.get(
             url,

@@ -23,11 +23,11 @@ from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, resource
 from incident_assets.incident_api.http import (
     IncidentApiError,
     PageCursorPaginator,
-    RateLimiter,
     check_response,
     make_session,
     read_ahead,
 )
+from incident_assets.incident_api.pacing import RequestPacer
 from incident_assets.settings import API_TOKEN_ENV
 
 SOURCE_NAME = "incident_api"
@@ -52,8 +52,8 @@ def incident_api_source(
     base_url: str = SIMULATOR_BASE_URL,
     api_token: TSecretStrValue = dlt.secrets.value,
     per_page: int = 200,
-    rate_limit_requests: int = 50,
-    rate_limit_seconds: float = 10.0,
+    rate_limit_requests: Optional[int] = None,
+    rate_limit_seconds: Optional[float] = None,
     max_retries: int = 3,
     retry_backoff_factor: float = 2.0,
     request_timeout: float = 60.0,
@@ -65,13 +65,16 @@ def incident_api_source(
     """All endpoints of the incident API.
 
     `full_refresh` ignores the stored cursors; `updated_after`/`updated_before` bound a
-    backfill window that leaves the cursors where they are.
+    backfill window that leaves the cursors where they are. `rate_limit_requests` /
+    `rate_limit_seconds` unset: full speed until the server answers 429, then its pace; set:
+    that fixed pace; `rate_limit_requests=0`: no pacing.
     """
     session = make_session(
         max_retries=max_retries,
         backoff_factor=retry_backoff_factor,
         timeout=request_timeout,
-        limiter=RateLimiter(rate_limit_requests, rate_limit_seconds) if rate_limit_requests else None,
+        # one pacer for the run: every endpoint's thread holds to the same pace
+        pacer=pacing_for(rate_limit_requests, rate_limit_seconds),
     )
     base_url = base_url.rstrip("/") + "/"
     window = Window(full_refresh, updated_after, updated_before)
@@ -111,6 +114,15 @@ def incident_api_source(
     return [resources[e.name] for e in ENDPOINTS]
 
 
+def pacing_for(requests: Optional[int], seconds: Optional[float]) -> RequestPacer:
+    try:
+        return RequestPacer.from_config(requests, seconds)
+    except ValueError as e:
+        raise IncidentApiConfigError(
+            f"SOURCES__INCIDENT_API__RATE_LIMIT_REQUESTS / __RATE_LIMIT_SECONDS: {e}"
+        ) from None
+
+
 class Window:
     """What the run asks for: everything, what changed since the cursor, or a fixed window."""
 
@@ -126,7 +138,7 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
     resource: dict[str, Any] = {
         **resource_hints(endpoint),
         "endpoint": {"path": endpoint.path, "params": dict(endpoint.params)},
-        # independent endpoints are fetched concurrently; the rate limiter is shared
+        # independent endpoints are fetched concurrently; the pacer is shared
         "parallelized": True,
     }
     if endpoint.sync == "full":
