@@ -18,7 +18,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.rest_api import rest_api_resources
 
-from incident_assets.incident_api.columnar import IncidentTables
+from incident_assets.incident_api.columnar import ArrowTables, arrow_page_hook
 from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
     IncidentApiError,
@@ -94,9 +94,7 @@ def incident_api_source(
                 "response_actions": [check_response],
             },
         },
-        "resources": [
-            _rest_api_resource(e, window) for e in ENDPOINTS if e.sync != "updated_after"
-        ],
+        "resources": [_rest_api_resource(e, window) for e in ENDPOINTS if not e.arrow],
     }
     client = RESTClient(
         base_url=base_url,
@@ -105,11 +103,10 @@ def incident_api_source(
         data_selector="data",
         session=session,
     )
-    incidents = next(e for e in ENDPOINTS if e.sync == "updated_after")
     resources = {r.name: r for r in rest_api_resources(config)}
-    resources[incidents.name] = _updated_after_resource(
-        incidents, client, per_page, timedelta(minutes=incident_cursor_overlap_minutes), window
-    )
+    overlap = timedelta(minutes=incident_cursor_overlap_minutes)
+    for endpoint in (e for e in ENDPOINTS if e.arrow):
+        resources[endpoint.name] = _arrow_resource(endpoint, client, per_page, overlap, window)
     # keep the declaration order of ENDPOINTS
     return [resources[e.name] for e in ENDPOINTS]
 
@@ -158,41 +155,45 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
     return resource
 
 
-def _updated_after_resource(
+def _arrow_resource(
     endpoint: Endpoint, client: RESTClient, per_page: int, overlap: timedelta, window: Window
 ) -> DltResource:
-    """Incidents carry no `updated_at`; the server filters on edit time with `updated_after`.
+    """An endpoint whose pages become Arrow tables (`columnar.py`), not rows for dlt's
+    row-by-row normalizer: `full` endpoints replaced whole, incidents (`updated_after`) merged.
 
+    Incidents carry no `updated_at`; the server filters on edit time with `updated_after`.
     The cursor is the start of the last successful extraction minus `overlap` (clock skew,
     in-flight edits). It lives in dlt's resource state, which is committed with the load and
     restored from the destination, so a fresh machine continues where the last run ended.
-
-    Pages become Arrow tables here (`columnar.py`), not in dlt's row-by-row normalizer.
     """
-    tables = IncidentTables(endpoint)
+    if endpoint.sync not in ("full", "updated_after"):
+        raise ValueError(f"endpoint {endpoint.name}: the Arrow path takes sync full or updated_after")
+    incremental = endpoint.sync == "updated_after"
+    disposition = "merge" if incremental else "replace"
+    tables = ArrowTables(endpoint, disposition)
     # child tables are declared by `tables`, as tables of their own, not as dlt nested hints
     hints = {k: v for k, v in resource_hints(endpoint).items() if k != "nested_hints"}
 
-    @dlt.resource(write_disposition="merge", **hints)
-    def updated_after_resource() -> Iterator[Any]:
+    @dlt.resource(write_disposition=disposition, **hints)
+    def arrow_resource() -> Iterator[Any]:
         tables.known_children(resource)
         state = dlt.current.resource_state()
         extraction_started = datetime.now(timezone.utc)
         params: dict[str, Any] = {**endpoint.params, "per_page": per_page}
-        if window.bounded:
+        if incremental and window.bounded:
             params.update(
                 {k: v for k, v in (("updated_after", window.start), ("updated_before", window.end)) if v}
             )
-        elif not window.full_refresh and state.get("updated_after"):
+        elif incremental and not window.full_refresh and state.get("updated_after"):
             params["updated_after"] = state["updated_after"]
-        pages = read_ahead(
-            client.paginate(endpoint.path, params=params, hooks={"response": [check_response]})
-        )
+        pages = read_ahead(client.paginate(
+            endpoint.path, params=params, hooks={"response": [arrow_page_hook, check_response]}
+        ))
         yield from tables.batches(pages, resource)
-        if not window.bounded:
+        if incremental and not window.bounded:
             state["updated_after"] = iso_utc(extraction_started - overlap)
 
-    resource = updated_after_resource()
+    resource = arrow_resource()
     tables.declare_children(resource)
     return resource
 
