@@ -31,7 +31,7 @@ SCENARIOS = ("ingest", "ratelimited", "incremental", "reports", "defs")
 QUICK = {"sizes": [300], "repeat": 1, "reports_incidents": 2_000, "layout_incidents": 300,
          "rate_limited_incidents": 300, "rate_limit": 10}
 FULL = {"sizes": [25_000, 50_000, 100_000], "repeat": 3, "reports_incidents": 1_000_000,
-        "layout_incidents": 2_000, "rate_limited_incidents": 30_000, "rate_limit": 50}
+        "layout_incidents": 2_000, "rate_limited_incidents": 10_000, "rate_limit": 50}
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:

@@ -63,15 +63,15 @@ class RequestPacer:
             return cls()
         return cls(requests, API_WINDOW_SECONDS if seconds is None else seconds)
 
-    def wait(self) -> None:
-        """Blocks until one more send fits the pace, and counts it."""
+    def wait(self) -> float:
+        """Blocks until one more send fits the pace, and counts it; returns its time."""
         while True:
             with self._lock:
                 now = time.monotonic()
                 delay = self._delay(now)
                 if delay <= 0:
                     self._sent.append(now)
-                    return
+                    return now
             time.sleep(delay)
 
     def _delay(self, now: float) -> float:
@@ -85,11 +85,13 @@ class RequestPacer:
             return 0.0
         return self.seconds - (now - self._sent[-self.requests])
 
-    def observe(self, response: requests.Response) -> None:
+    def observe(self, response: requests.Response, sent_at: float) -> None:
         """Learns from a 429: the pace (adaptive, once) and when any thread may send again."""
         if response.status_code != 429 or not self.enabled:
             return
         with self._lock:
+            if sent_at in self._sent:
+                self._sent.remove(sent_at)  # a refused request takes no place in the window
             retry_after = retry_after_seconds(response)
             if retry_after:
                 self._resume_at = max(self._resume_at, time.monotonic() + retry_after)
@@ -144,9 +146,9 @@ class PacedAdapter(requests.adapters.HTTPAdapter):
         self.pacer = pacer
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.pacer.wait()
+        sent_at = self.pacer.wait()
         response = super().send(request, **kwargs)
-        self.pacer.observe(response)
+        self.pacer.observe(response, sent_at)
         return response
 
     def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
