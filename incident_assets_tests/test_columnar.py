@@ -77,17 +77,22 @@ def load_with_dlt_normalizer(endpoint: Endpoint, records: list[dict], db: Path) 
     pipeline.run(resource)
 
 
-def load_with_arrow_path(endpoint: Endpoint, pages: list[Any], db: Path) -> ArrowTables:
+def load_with_arrow_path(endpoint: Endpoint, pages: list[Any], db: Path,
+                         known_children: bool = False) -> ArrowTables:
     tables = ArrowTables(endpoint, "replace")
     hints = {k: v for k, v in resource_hints(endpoint).items() if k != "nested_hints"}
 
     @dlt.resource(write_disposition="replace", **hints)
     def arrow_resource():
+        if known_children:
+            tables.known_children(resource)
         yield from tables.batches(pages, resource)
 
     resource = arrow_resource()
     tables.declare_children(resource)
-    pipeline = dlt.pipeline("arrow", destination=dlt.destinations.duckdb(str(db)),
+    # the project's replace strategy (destination.py)
+    destination = dlt.destinations.duckdb(str(db), replace_strategy="insert-from-staging")
+    pipeline = dlt.pipeline("arrow", destination=destination,
                             dataset_name=SCHEMA, pipelines_dir=str(db.parent / "arrow"))
     pipeline.run(resource, loader_file_format="parquet")
     return tables
@@ -146,6 +151,21 @@ def test_odd_records_equal_dlts_normalizer_too(tmp_path):
     expected, actual = contents(tmp_path / "normalizer.duckdb"), contents(tmp_path / "arrow.duckdb")
     assert expected["incidents"][0]["number__v_text"] == "VARCHAR"
     assert actual == expected
+
+
+def test_replace_empties_the_child_tables_too(served, tmp_path):
+    alerts = served["alerts"]
+    endpoint, db = ENDPOINTS_BY_NAME["alerts"], tmp_path / "arrow.duckdb"
+    load_with_arrow_path(endpoint, [page(alerts)], db)
+    assert len(contents(db)["alerts__services"][1]) > 0
+    # the next run: fewer alerts, none linked to a service or an incident any more
+    fewer = [{**a, "services": [], "incidents": []} for a in alerts[:10]]
+    load_with_arrow_path(endpoint, [page(fewer)], db, known_children=True)
+    with duckdb.connect(str(db), read_only=True) as con:
+        counts = {t: con.execute(f"select count(*) from {SCHEMA}.{t}").fetchone()[0]
+                  for t in ("alerts", "alerts__services", "alerts__incidents", "alerts__environments")}
+    assert counts == {"alerts": 10, "alerts__services": 0, "alerts__incidents": 0,
+                      "alerts__environments": sum(len(a["environments"]) for a in fewer)}
 
 
 def test_a_duplicate_record_is_taken_once(tmp_path):
