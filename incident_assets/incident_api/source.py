@@ -112,6 +112,7 @@ def incident_api_source(
 
 
 def pacing_for(requests: Optional[int], seconds: Optional[float]) -> RequestPacer:
+    """The run's pacer from the source's settings, a bad pair named by its keys."""
     try:
         return RequestPacer.from_config(requests, seconds)
     except ValueError as e:
