@@ -173,8 +173,8 @@ def test_a_duplicate_record_is_taken_once(tmp_path):
     load_with_arrow_path(endpoint, [page([INCIDENT]), page([INCIDENT, {**INCIDENT, "id": "inc-2"}])],
                          tmp_path / "arrow.duckdb")
     tables = contents(tmp_path / "arrow.duckdb")
-    assert [r[tables["incidents"][0] and list(tables["incidents"][0]).index("id")]
-            for r in tables["incidents"][1]] == ["inc-1", "inc-2"]
+    columns, rows = tables["incidents"]
+    assert [row[list(columns).index("id")] for row in rows] == ["inc-1", "inc-2"]
     assert len(tables["incidents__milestones"][1]) == 4
     assert len(tables["incidents__tag_list"][1]) == 6
 
