@@ -161,11 +161,17 @@ def test_replace_empties_the_child_tables_too(served, tmp_path):
     # the next run: fewer alerts, none linked to a service or an incident any more
     fewer = [{**a, "services": [], "incidents": []} for a in alerts[:10]]
     load_with_arrow_path(endpoint, [page(fewer)], db, known_children=True)
+    assert row_counts(db) == {"alerts": 10, "alerts__services": 0, "alerts__incidents": 0,
+                              "alerts__environments": sum(len(a["environments"]) for a in fewer)}
+    # and a run that finds no alerts at all
+    load_with_arrow_path(endpoint, [page([])], db, known_children=True)
+    assert set(row_counts(db).values()) == {0}
+
+
+def row_counts(db: Path) -> dict[str, int]:
     with duckdb.connect(str(db), read_only=True) as con:
-        counts = {t: con.execute(f"select count(*) from {SCHEMA}.{t}").fetchone()[0]
-                  for t in ("alerts", "alerts__services", "alerts__incidents", "alerts__environments")}
-    assert counts == {"alerts": 10, "alerts__services": 0, "alerts__incidents": 0,
-                      "alerts__environments": sum(len(a["environments"]) for a in fewer)}
+        return {t: con.execute(f"select count(*) from {SCHEMA}.{t}").fetchone()[0]
+                for t in ("alerts", "alerts__services", "alerts__incidents", "alerts__environments")}
 
 
 def test_a_duplicate_record_is_taken_once(tmp_path):

@@ -259,6 +259,7 @@ class ArrowTables:
         for table, arrow in tables.items():
             if table != self.root and arrow.num_rows:
                 self.add_child(resource, table)
+            if arrow.num_rows:
                 self.filled.add(table)
         if self.disposition == "merge":
             for table in sorted(self.loaded):
@@ -269,11 +270,12 @@ class ArrowTables:
                 yield dlt.mark.with_table_name(arrow, table)
 
     def empty_children(self) -> Iterator[Any]:
-        """Replace: a child table that got no rows this run is emptied too (an empty table
-        still makes dlt replace it)."""
-        for table in sorted((self.children | self.loaded) - self.filled):
+        """Replace: a table that got no rows this run, the root or a child, is emptied too
+        (an empty table still makes dlt replace it)."""
+        for table in sorted(({self.root} | self.children | self.loaded) - self.filled):
+            keys = (ROW_KEY,) if table == self.root else KEYS
             empty = self.with_schema(table, {k: pa.array([], pa.int64() if k == LIST_IDX else pa.string())
-                                             for k in KEYS})
+                                             for k in keys})
             yield dlt.mark.with_table_name(empty, table)
 
     def to_arrow(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
