@@ -9,28 +9,24 @@ beyond dlt's defaults:
   of a traceback or, worse, a silently empty table.
 - `fails_every_endpoint`: which of those errors no endpoint escapes (bad token, the account's
   rate limit, an unreachable host); the others belong to one endpoint (see assets.py).
-- `RateLimiter` + `make_session`: a client-side throttle under the API's 50 requests / 10 s,
-  inside dlt's retrying session so that retries are throttled too.
-- `ParsedOnceResponse` and `read_ahead`: speed (each page parsed once; the next page fetched
-  while this one is processed).
+- `make_session`: dlt's retrying session with the statuses and errors worth a retry, paced by
+  a `RequestPacer` (`pacing.py`), each page parsed once.
+- `read_ahead`: speed (the next page fetched while this one is processed).
 """
 
 from __future__ import annotations
 
-import collections
 import json
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, Optional, TypeVar
 from urllib.parse import urlsplit
 
-import orjson
 import requests
-from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request
 
+from incident_assets.incident_api.pacing import RequestPacer
+from incident_assets.incident_api.pacing import make_session as make_paced_session
 from incident_assets.settings import API_TOKEN_ENV, BASE_URL_ENV
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -209,90 +205,24 @@ def read_ahead(pages: Iterator[T]) -> Iterator[T]:
             yield page
 
 
-class RateLimiter:
-    """Allows at most `requests` sends in any sliding window of `seconds` (thread-safe)."""
-
-    def __init__(self, requests: int, seconds: float) -> None:
-        if requests < 1 or seconds <= 0:
-            raise ValueError("rate limit needs requests >= 1 and seconds > 0")
-        # the server counts arrivals, not sends: a little slack keeps network jitter from
-        # squeezing one request too many into its window
-        self.requests, self.seconds = requests, seconds * 1.05
-        self._sent: collections.deque[float] = collections.deque()
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._sent and now - self._sent[0] >= self.seconds:
-                    self._sent.popleft()
-                if len(self._sent) < self.requests:
-                    self._sent.append(now)
-                    return
-                delay = self.seconds - (now - self._sent[0])
-            time.sleep(delay)
-
-
-class ParsedOnceResponse(requests.Response):
-    """A response whose JSON body is parsed once, with orjson.
-
-    The response check, dlt's data selector and both paginator steps each call `.json()`:
-    four parses of every page with requests' parser were 11 s of a 29 s extraction
-    (25,000 incidents, cProfile).
-    """
-
-    _body: Any = None
-
-    def json(self, **kwargs: Any) -> Any:
-        if self._body is None:
-            self._body = orjson.loads(self.content)  # JSONDecodeError is a ValueError
-        return self._body
-
-
-class _ThrottledAdapter(requests.adapters.HTTPAdapter):
-    def __init__(self, limiter: Optional[RateLimiter], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.limiter = limiter
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        if self.limiter is not None:
-            self.limiter.wait()
-        return super().send(request, **kwargs)
-
-    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        response = super().build_response(req, resp)
-        response.__class__ = ParsedOnceResponse
-        return response
-
-
 def make_session(
-    *,
-    max_retries: int,
-    backoff_factor: float,
-    timeout: float,
-    limiter: Optional[RateLimiter],
+    *, max_retries: int, backoff_factor: float, timeout: float, pacer: Optional[RequestPacer] = None
 ) -> requests.Session:
-    """dlt's retrying session (429/5xx, `Retry-After` honoured) with the throttle mounted."""
-    client = Client(
-        request_timeout=timeout,
-        raise_for_status=False,  # check_response raises, with a clearer message
-        status_codes=RETRY_STATUSES,
-        exceptions=(
+    """dlt's retrying session (429/5xx, refused or timed-out connections, truncated bodies),
+    paced by `pacer` (none: full speed, no pacing)."""
+    return make_paced_session(
+        max_retries=max_retries,
+        backoff_factor=backoff_factor,
+        timeout=timeout,
+        pacer=pacer or RequestPacer(),
+        retry_statuses=RETRY_STATUSES,
+        retry_exceptions=(
             requests.ConnectionError,
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
             MalformedBodyError,
         ),
-        request_max_attempts=max_retries + 1,
-        request_backoff_factor=backoff_factor,
-        respect_retry_after_header=True,
     )
-    session = client.session
-    adapter = _ThrottledAdapter(limiter, pool_maxsize=16)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 def causes(error: BaseException) -> list[BaseException]:

@@ -96,7 +96,7 @@ def _get(config: ApiConfig, path: str, params: dict[str, Any], hooks: dict[str, 
     """One authenticated GET under the base URL, retried once; errors as ChangeCheckError."""
     if not config.api_token:
         raise ChangeCheckError(f"no API token configured: set {API_TOKEN_ENV} (or API_TOKEN)")
-    session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS, limiter=None)
+    session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS)
     try:
         return session.get(
             f"{config.base_url}/{path}",
