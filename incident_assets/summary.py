@@ -1,8 +1,12 @@
-"""Rows per table and the headline MTTx, printed by `make demo`."""
+"""Rows per table, the latest month's MTTx and every report's headline numbers, printed by `make demo`."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from incident_assets.destination import make_pipeline
+from incident_assets.reliability.previews import headline_metadata
+from incident_assets.reliability.runner import ReportParams, report_tables
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
 
 TABLES_SQL = f"""
@@ -39,3 +43,19 @@ def print_summary() -> None:
         for _, metric, n, p50, p90 in rows:
             fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
             print(f"{metric:<12} {n:>6} {fmt(p50):>10} {fmt(p90):>10}")
+        print_headlines(sql, {schema_table[1] for schema_table in tables if schema_table[0] == REPORT_SCHEMA})
+
+
+def print_headlines(sql, built: set[str]) -> None:
+    """Each built report's headline numbers: the headline query of its SQL file's header, the
+    numbers Dagster records on every materialization."""
+    # as of the instant the reports were built (their `as_of` column), e.g. the demo's anchor
+    (as_of,) = sql.execute_sql(f"select max(as_of) from {REPORT_SCHEMA}.incident_facts")[0]
+    literals = ReportParams(as_of=as_of or datetime.now(timezone.utc)).literals()
+    print("\nHeadline numbers (as recorded on each report asset):")
+    for table in report_tables().values():
+        if table.name not in built or not table.headline:
+            continue
+        numbers = headline_metadata(sql, table, literals)
+        shown = ", ".join(f"{name} {value.value:,.2f}".rstrip("0").rstrip(".") for name, value in numbers.items())
+        print(f"{table.name:<38} {shown or '-'}")
