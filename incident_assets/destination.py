@@ -149,8 +149,10 @@ def check_destination(pipeline: dlt.Pipeline) -> None:
 
 def check_duckdb_file(path: Path) -> None:
     """Opens the DuckDB file once: a lock held by another process (a `make dev` run, a
-    notebook) becomes one `DestinationConfigError` naming the file and that process."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    notebook) becomes one `DestinationConfigError` naming the file and that process. A file
+    that does not exist yet is nobody's: nothing to check, and nothing created here."""
+    if not path.exists():
+        return
     try:
         duckdb.connect(str(path)).close()
     except duckdb.IOException as e:
