@@ -36,6 +36,15 @@ def emit(result: Mapping[str, Any]) -> None:
     print(RESULT_MARKER + json.dumps(result, default=str), flush=True)
 
 
+def run_loader(load: Any) -> None:
+    """A yardstick loader's command line, `<base_url> <duckdb_path> [excluded,endpoints]`: runs
+    `load(base_url, db_path, excluded)` and reports its time and rows to the parent."""
+    started = time.perf_counter()
+    exclude = frozenset(e for e in (sys.argv[3] if len(sys.argv) > 3 else "").split(",") if e)
+    rows = load(sys.argv[1], sys.argv[2], exclude)
+    emit({"seconds": time.perf_counter() - started, "rows": rows})
+
+
 def clean_env(extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SOURCES__", "DESTINATION__", "INCIDENT_ASSETS_", "NORMALIZE__",

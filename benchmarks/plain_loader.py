@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -65,14 +63,7 @@ def load(base_url: str, db_path: str, exclude: frozenset[str] = frozenset()) -> 
     return rows
 
 
-def main() -> None:
-    from benchmarks.measure import emit
-
-    started = time.perf_counter()
-    exclude = frozenset(e for e in (sys.argv[3] if len(sys.argv) > 3 else "").split(",") if e)
-    rows = load(sys.argv[1], sys.argv[2], exclude)
-    emit({"seconds": time.perf_counter() - started, "rows": rows})
-
-
 if __name__ == "__main__":
-    main()
+    from benchmarks.measure import run_loader
+
+    run_loader(load)

@@ -11,8 +11,6 @@ Arrow tables in batches and written with DuckDB `CREATE TABLE AS`.
 from __future__ import annotations
 
 import json
-import sys
-import time
 import uuid
 from typing import Any, Iterator
 
@@ -116,14 +114,7 @@ def load(base_url: str, db_path: str, exclude: frozenset[str] = frozenset()) -> 
     return {name: table.num_rows for name, table in arrow.items()}
 
 
-def main() -> None:
-    from benchmarks.measure import emit
-
-    started = time.perf_counter()
-    exclude = frozenset(e for e in (sys.argv[3] if len(sys.argv) > 3 else "").split(",") if e)
-    rows = load(sys.argv[1], sys.argv[2], exclude)
-    emit({"seconds": time.perf_counter() - started, "rows": rows})
-
-
 if __name__ == "__main__":
-    main()
+    from benchmarks.measure import run_loader
+
+    run_loader(load)
