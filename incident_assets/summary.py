@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from incident_assets.destination import make_pipeline
-from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
+from typing import Any, Optional
 
-TABLES_SQL = f"""
-select table_schema, table_name from information_schema.tables
-where table_schema in ('{RAW_SCHEMA}', '{REPORT_SCHEMA}') and not starts_with(table_name, '_dlt')
-order by 1, 2
-"""
+from incident_assets.destination import DestinationResource, current_destination, schema_columns
+from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
 
 HEADLINE_SQL = f"""
 select month, metric, n, p50_seconds / 60, p90_seconds / 60
@@ -20,12 +16,21 @@ order by metric
 """
 
 
-def print_summary() -> None:
-    pipeline = make_pipeline()
-    with pipeline.sql_client() as sql:
-        tables = sql.execute_sql(TABLES_SQL)
+def data_tables(sql: Any) -> list[tuple[str, str]]:
+    """(schema, table) of every raw and report table, without dlt's bookkeeping tables."""
+    return [
+        (schema, table)
+        for schema in sorted((RAW_SCHEMA, REPORT_SCHEMA))
+        for table in sorted(schema_columns(sql, schema))
+        if not table.startswith("_dlt")
+    ]
+
+
+def print_summary(destination: Optional[DestinationResource] = None) -> None:
+    """Prints each table's row count and the latest month's MTTx (the configured destination by default)."""
+    with (destination or current_destination()).sql_client() as sql:
         print(f"{'table':<50} {'rows':>10}")
-        for schema, table in tables:
+        for schema, table in data_tables(sql):
             (count,) = sql.execute_sql(f'select count(*) from "{schema}"."{table}"')[0]
             print(f"{schema + '.' + table:<50} {count:>10}")
         try:

@@ -10,17 +10,18 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from incident_assets.destination import check_destination, definition_pipeline, loader_file_format, make_pipeline
+from incident_assets.destination import (
+    DESTINATION_POOL, check_destination, definition_pipeline, loader_file_format, make_pipeline,
+)
+from incident_assets.errors import UserFacingError
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
-from incident_assets.incident_api.http import IncidentApiError, describe_failure
+from incident_assets.incident_api.http import describe_failure
 from incident_assets.incident_api.source import SOURCE_NAME, build_source, incident_api_source
 from incident_assets.settings import RAW_SCHEMA
 
 GROUP = "incident_api"
 VARIANT_NAME = re.compile(r".+__v_(text|bigint|double|bool|json|timestamp)")
 OWNERS = ["team:sre-platform"]
-# every writer of the destination shares this pool; limit it to 1 for DuckDB (one writer)
-DESTINATION_POOL = "incident_assets_destination"
 
 
 class IngestionConfig(dg.Config):
@@ -82,7 +83,7 @@ def incident_api_assets(
         if config.drop_and_reload:
             kwargs["refresh"] = "drop_resources"
         events = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
-    except (PipelineStepFailed, IncidentApiError) as e:
+    except (PipelineStepFailed, UserFacingError) as e:
         raise dg.Failure(description=describe_failure(e)) from None
     load_ids = list(pipeline.last_trace.last_load_info.loads_ids)
     drift = type_drift(pipeline)

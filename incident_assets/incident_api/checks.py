@@ -7,7 +7,7 @@ Severity says who has to act:
   time, incident services that are not in the service catalog, and column schema changes.
 
 All queries of one run go through one short connection of the destination's own SQL client
-(`make_pipeline().sql_client()`), so they work on DuckDB and PostgreSQL alike.
+(the `destination` resource's `sql_client()`), so they work on DuckDB and PostgreSQL alike.
 """
 
 
@@ -16,8 +16,8 @@ from typing import Iterator, Optional
 
 import dagster as dg
 
-from incident_assets.destination import make_pipeline
-from incident_assets.incident_api.assets import DESTINATION_POOL, incident_api_assets
+from incident_assets.destination import DESTINATION_POOL, DestinationResource, schema_columns
+from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint
 from incident_assets.incident_api.source import SOURCE_NAME
 
@@ -29,6 +29,7 @@ SERVICES_CHECK = "incident_services_exist"
 
 
 def asset_key(endpoint_name: str) -> dg.AssetKey:
+    """The asset key of an endpoint's ingestion asset (`incident_api/<endpoint>`)."""
     return dg.AssetKey([SOURCE_NAME, endpoint_name])
 
 
@@ -67,11 +68,7 @@ class RawTables:
 
     def __init__(self, sql) -> None:
         self.sql = sql
-        rows = sql.execute_sql(
-            "select table_name from information_schema.tables "
-            f"where table_schema = '{sql.dataset_name}'"
-        )
-        self.present = {r[0] for r in rows or []}
+        self.present = set(schema_columns(sql, sql.dataset_name))
 
     def name(self, table: str) -> str:
         """The table's qualified name, quoted as the destination wants it."""
@@ -79,11 +76,7 @@ class RawTables:
 
     def columns(self, table: str) -> set[str]:
         """The column names a raw table has."""
-        rows = self.sql.execute_sql(
-            "select column_name from information_schema.columns "
-            f"where table_schema = '{self.sql.dataset_name}' and table_name = '{table}'"
-        )
-        return {r[0] for r in rows or []}
+        return {c for c, _ in schema_columns(self.sql, self.sql.dataset_name, table).get(table, [])}
 
     def first_row(self, query: str) -> tuple:
         """The first row a query returns (for aggregates: the only one)."""
@@ -209,9 +202,12 @@ def check_services(tables: RawTables) -> dg.AssetCheckResult:
     pool=DESTINATION_POOL,  # DuckDB: keep readers out of the writer's way
     description="Primary keys, start times and service references in the raw tables.",
 )
-def raw_table_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+def raw_table_checks(
+    context: dg.AssetCheckExecutionContext, destination: DestinationResource
+) -> Iterator[dg.AssetCheckResult]:
+    """Runs the selected checks over one connection of the destination."""
     selected = context.selected_asset_check_keys
-    with make_pipeline().sql_client() as sql:
+    with destination.sql_client() as sql:
         tables = RawTables(sql)
         for endpoint in ENDPOINTS:
             if dg.AssetCheckKey(asset_key(endpoint.name), PRIMARY_KEY_CHECK) in selected:

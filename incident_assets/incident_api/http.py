@@ -27,13 +27,14 @@ import requests
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
+from incident_assets.errors import UserFacingError
 from incident_assets.settings import API_TOKEN_ENV, BASE_URL_ENV
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 T = TypeVar("T")
 
 
-class IncidentApiError(Exception):
+class IncidentApiError(UserFacingError):
     """A failure talking to the incident API, with a message safe to show (no token)."""
 
 
@@ -211,7 +212,7 @@ def describe_failure(error: BaseException) -> str:
         chain.append(cursor)
         cursor = cursor.__cause__ or cursor.__context__
     for cause in chain:
-        if isinstance(cause, IncidentApiError):
+        if isinstance(cause, UserFacingError):
             return str(cause)
     for cause in chain:
         if isinstance(cause, (requests.ConnectionError, requests.Timeout)):

@@ -12,8 +12,7 @@ from typing import Any, Iterator, Mapping, Optional
 
 import dagster as dg
 
-from incident_assets.destination import DestinationConfigError, check_destination, make_pipeline
-from incident_assets.incident_api.assets import DESTINATION_POOL
+from incident_assets.destination import DESTINATION_POOL, DestinationConfigError, DestinationResource
 from incident_assets.reliability.html_report import REPORT_TABLES, write_html_report
 from incident_assets.reliability.previews import (
     asset_description, column_schema, headline_metadata, preview_markdown,
@@ -143,7 +142,9 @@ def _spec(table: ReportTable) -> dg.AssetSpec:
     can_subset=True,
     pool=DESTINATION_POOL,
 )
-def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityConfig) -> Iterator[dg.MaterializeResult]:
+def reliability_assets(
+    context: dg.AssetExecutionContext, config: ReliabilityConfig, destination: DestinationResource
+) -> Iterator[dg.MaterializeResult]:
     """Builds the selected report tables in the destination; each materialization carries the
     table's column schema, a preview and its headline numbers."""
     params = report_params(config, context)
@@ -154,9 +155,9 @@ def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityCon
     tables = report_tables()
     selected = [k.path[-1] for k in context.selected_asset_keys]
     context.log.info(f"reliability tables as of {params.as_of.isoformat()}: {', '.join(selected)}")
-    pipeline = make_pipeline()
+    pipeline = destination.pipeline()
     try:
-        check_destination(pipeline)  # bad credentials: one sentence naming the key
+        destination.check(pipeline)  # bad credentials: one sentence naming the key
     except DestinationConfigError as e:
         raise dg.Failure(description=str(e)) from None
     with pipeline.sql_client() as sql:
@@ -200,10 +201,12 @@ def html_report_path(config: HtmlReportConfig) -> Path:
     description="Offline, self-contained HTML reliability review (plotly JS inlined); the materialization "
                 "shows its path and a file:// link.",
 )
-def reliability_html_report(context: dg.AssetExecutionContext, config: HtmlReportConfig) -> dg.MaterializeResult:
+def reliability_html_report(
+    context: dg.AssetExecutionContext, config: HtmlReportConfig, destination: DestinationResource
+) -> dg.MaterializeResult:
     """Writes the HTML report; its metadata says where it is and which sections wait for their tables."""
     path = html_report_path(config).resolve()
-    with make_pipeline().sql_client() as sql:
+    with destination.sql_client() as sql:
         page = write_html_report(sql, path)
     context.log.info(f"reliability report written to {path} ({path.as_uri()})")
     return dg.MaterializeResult(metadata={
