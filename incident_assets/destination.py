@@ -154,6 +154,7 @@ def loader_file_format() -> Optional[str]:
 
 
 def credentials_key(name: str) -> str:
+    """dlt's environment key for a destination's credentials (named in error messages)."""
     return f"DESTINATION__{name.upper()}__CREDENTIALS"
 
 
