@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--sizes 25000,50000,100000] [--repeat 3] [--only ingest,incremental,reports,defs] [--quick]`
+"""`python -m benchmarks [--sizes 25000,50000,100000] [--repeat 3] [--only ingest,ratelimited,incremental,reports,defs] [--quick]`
 
 Prints one table and writes `benchmarks/results/<output>.json` and `.md`.
 `--project-env KEY=VALUE` (repeatable) sets dlt configuration for the project's ingestion
@@ -25,10 +25,13 @@ from benchmarks.table import RESULTS_DIR, markdown_table, write_results
 # per row (not a child table), but serving and parsing it would swamp both variants, so change
 # events are left out by default; `--exclude ''` puts them back.
 DEFAULT_EXCLUDE = ("change_events",)
-SCENARIOS = ("ingest", "incremental", "reports", "defs")
-QUICK = {"sizes": [300], "repeat": 1, "reports_incidents": 2_000, "layout_incidents": 300}
+SCENARIOS = ("ingest", "ratelimited", "incremental", "reports", "defs")
+# ratelimited: a server allowing `rate_limit` requests per 10 s; quick scales the limit down so
+# that its few requests still need pacing
+QUICK = {"sizes": [300], "repeat": 1, "reports_incidents": 2_000, "layout_incidents": 300,
+         "rate_limited_incidents": 300, "rate_limit": 10}
 FULL = {"sizes": [25_000, 50_000, 100_000], "repeat": 3, "reports_incidents": 1_000_000,
-        "layout_incidents": 2_000}
+        "layout_incidents": 2_000, "rate_limited_incidents": 10_000, "rate_limit": 50}
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -40,6 +43,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (a smoke run)")
     p.add_argument("--incremental-size", type=int, help="incidents of the incremental scenario "
                    "(default: the largest of --sizes)")
+    p.add_argument("--rate-limited-incidents", type=int, help="incidents of the rate-limited scenario")
     p.add_argument("--reports-incidents", type=int, help="generated incidents of the reports scenario")
     p.add_argument("--exclude", default=",".join(DEFAULT_EXCLUDE),
                    help="endpoints left out of the ingestion scenarios (both variants), comma-separated; "
@@ -59,6 +63,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     args.repeat = args.repeat or defaults["repeat"]
     args.reports_incidents = args.reports_incidents or defaults["reports_incidents"]
     args.layout_incidents = defaults["layout_incidents"]
+    args.rate_limited_incidents = args.rate_limited_incidents or defaults["rate_limited_incidents"]
+    args.rate_limit = defaults["rate_limit"]
     args.incremental_size = args.incremental_size or max(args.sizes)
     if args.quick:
         args.defs_repeat = min(args.defs_repeat, 1)
@@ -83,6 +89,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     steps = {
         "ingest": lambda: scenarios.ingest(args.sizes, args.repeat, work, log, args.extra_env, logfile,
                                            args.exclude),
+        "ratelimited": lambda: scenarios.rate_limited(args.rate_limited_incidents, args.rate_limit, work, log,
+                                                      args.extra_env, logfile, args.exclude),
         "incremental": lambda: scenarios.incremental(args.incremental_size, args.repeat, work, log,
                                                      args.extra_env, logfile, args.exclude),
         "reports": lambda: scenarios.reports(args.reports_incidents, args.layout_incidents, args.repeat,

@@ -117,11 +117,12 @@ def tree_memory_kb(pid: int) -> int:
 
 
 @contextmanager
-def simulator_process(incidents: int, seed: int = 7) -> Iterator[str]:
-    """The simulator CLI in its own process (rate limit off); yields its base URL."""
+def simulator_process(incidents: int, seed: int = 7, flags: Sequence[str] = ()) -> Iterator[str]:
+    """The simulator CLI in its own process (rate limit off unless `flags` say so); yields its
+    base URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "incident_assets.simulator", "--port", "0",
-         "--incidents", str(incidents), "--seed", str(seed)],
+         "--incidents", str(incidents), "--seed", str(seed), *flags],
         env=clean_env(), cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -139,11 +140,11 @@ def simulator_process(incidents: int, seed: int = 7) -> Iterator[str]:
 
 
 def project_env(base_url: str, workdir: Path, extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
-    """The contract's environment for one project run against `base_url`, state in `workdir`."""
+    """The contract's environment for one project run against `base_url`, state in `workdir`:
+    the default configuration (adaptive pacing included)."""
     return clean_env({
         "SOURCES__INCIDENT_API__BASE_URL": base_url,
         "SOURCES__INCIDENT_API__API_TOKEN": DEFAULT_TOKEN,
-        "SOURCES__INCIDENT_API__RATE_LIMIT_REQUESTS": "0",  # client throttle off
         "DESTINATION__DUCKDB__CREDENTIALS": str(workdir / "incidents.duckdb"),
         "DLT_DATA_DIR": str(workdir / "dlt"),
         **(extra or {}),

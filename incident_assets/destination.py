@@ -76,9 +76,9 @@ class DestinationResource(dg.ConfigurableResource):
             return dlt.destinations.duckdb(
                 credentials=str(self.duckdb_path()),
                 replace_strategy="insert-from-staging",
-                # DuckDB parallelizes each statement itself; dlt's default 20 concurrent jobs
-                # only add memory, one job at a time loses the overlap of per-job latency
-                max_parallel_load_jobs=2,
+                # DuckDB parallelizes each statement itself; concurrent jobs only add memory
+                # (measured in the README); small loads lose the overlap of per-job latency
+                max_parallel_load_jobs=1,
             )
         return Destination.from_reference(name, replace_strategy="insert-from-staging")
 
@@ -134,11 +134,6 @@ def current_destination() -> DestinationResource:
     return DestinationResource(name=destination_name())
 
 
-def make_pipeline(pipelines_dir: Optional[str] = None) -> dlt.Pipeline:
-    """The project's pipeline for the configured destination (outside the resource)."""
-    return current_destination().pipeline(pipelines_dir)
-
-
 def definition_pipeline() -> dlt.Pipeline:
     """The pipeline dagster-dlt reads names from when definitions load. In dlt's default
     working dir, so that loading definitions creates nothing in the project; runs use
@@ -146,11 +141,6 @@ def definition_pipeline() -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME, destination=current_destination().dlt_destination(), dataset_name=RAW_SCHEMA
     )
-
-
-def loader_file_format() -> Optional[str]:
-    """The loader file format for the configured destination (outside the resource)."""
-    return current_destination().loader_file_format()
 
 
 def credentials_key(name: str) -> str:
@@ -179,7 +169,7 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def check_destination(pipeline: dlt.Pipeline, duckdb_file: Optional[Path] = None) -> None:
+def check_destination(pipeline: dlt.Pipeline, duckdb_file: Path) -> None:
     """Opens one connection to the pipeline's destination, before any work is done.
 
     Turns missing credentials, a refused login or an unreachable server into one
@@ -190,7 +180,7 @@ def check_destination(pipeline: dlt.Pipeline, duckdb_file: Optional[Path] = None
     if destination is None:
         return
     if destination.destination_type.endswith(".duckdb"):
-        check_duckdb_file(duckdb_file or current_destination().duckdb_path())
+        check_duckdb_file(duckdb_file)
         return
     name = destination.destination_name
     key = credentials_key(name)

@@ -27,7 +27,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
 def test_every_scenario_reports_a_row(results: tuple[dict, str]) -> None:
     data, _ = results
     kinds = [r["kind"] for r in data["rows"]]
-    assert kinds == ["ingest", "rss", "incremental", "incremental", "reports", "defs"]
+    assert kinds == ["ingest", "ingest-baseline", "rss", "ratelimited", "incremental", "incremental",
+                     "reports", "defs"]
     for row in data["rows"]:
         assert row["scenario"] and row["target"]
         assert row["project_rss_mb"] > 0
@@ -56,6 +57,22 @@ def test_baseline_and_project_load_the_same_rows(results: tuple[dict, str]) -> N
     assert "change_events__environments__active_incidents" not in baseline
     assert baseline == project  # the catalogs, change events and their child tables too
     assert all(ingest["rows_match"].values())
+
+
+def test_the_plain_loader_fetches_the_same_records(results: tuple[dict, str]) -> None:
+    data, _ = results
+    (ingest,) = [r for r in data["rows"] if r["kind"] == "ingest"]
+    plain, project = ingest["plain_row_counts"], ingest["row_counts"]["project"]
+    assert plain == {table: project[table] for table in plain}
+    assert "incidents" in plain and "alerts" in plain
+
+
+def test_the_rate_limited_run_is_paced_by_what_the_server_said(results: tuple[dict, str]) -> None:
+    data, _ = results
+    (limited,) = [r for r in data["rows"] if r["kind"] == "ratelimited"]
+    assert limited["requests"] > 10  # the quick run's limit: pacing was needed
+    assert 1 <= limited["refused_429"] <= 6
+    assert limited["floor_s"] <= limited["project_s"]  # its bound is checked by test_pacing
 
 
 def test_incremental_loads_only_the_changed_incidents(results: tuple[dict, str]) -> None:

@@ -1,11 +1,30 @@
-"""The Arrow path for incidents (columnar.py): pure functions, no HTTP."""
+"""The Arrow path (columnar.py) against dlt's own normalizer: the same records loaded both ways
+into DuckDB must give the same tables, column for column, value for value."""
 
 from __future__ import annotations
 
-import pyarrow as pa
+import json
+from pathlib import Path
+from typing import Any
 
-from incident_assets.incident_api.columnar import Batch, IncidentTables, typed_columns
-from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
+import dlt
+import duckdb
+import orjson
+import pyarrow as pa
+import pytest
+import requests
+
+from incident_assets.incident_api.columnar import (
+    ArrowTables,
+    Batch,
+    arrow_page_hook,
+    typed_columns,
+    with_tombstones,
+)
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, Endpoint, resource_hints
+from incident_assets.simulator import DEFAULT_TOKEN, Simulator
+
+SCHEMA = "incident_api"
 
 INCIDENT = {
     "id": "inc-1",
@@ -18,45 +37,176 @@ INCIDENT = {
         {"id": "m-1", "type": "started", "occurred_at": "2026-01-01T10:00:00.000Z"},
         {"id": "m-2", "type": "resolved", "occurred_at": "2026-01-01T11:30:00.000Z"},
     ],
-    "tag_list": ["db", "checkout"],
+    "tag_list": ["db", None, "checkout"],
     "services": [],
 }
 
 
-def test_an_incident_becomes_the_normalizers_rows():
-    tables = IncidentTables(ENDPOINTS_BY_NAME["incidents"])
-    batch = Batch()
-    batch.add_root(tables, INCIDENT, load_id="123.4")
+@pytest.fixture(scope="module")
+def served() -> dict[str, list[dict[str, Any]]]:
+    """Real pages from the simulator: every incident and alert of a small organisation."""
+    with Simulator(incidents=150, seed=11) as sim:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {DEFAULT_TOKEN}"
+        return {name: session.get(f"{sim.base_url}/{ENDPOINTS_BY_NAME[name].path}",
+                                  params={**ENDPOINTS_BY_NAME[name].params, "per_page": 200}).json()["data"]
+                for name in ("incidents", "alerts")}
 
-    (root,) = batch.rows["incidents"]
-    assert {k: v for k, v in root.items() if not k.startswith("_dlt")} == {
-        "id": "inc-1", "number": 7, "name": "Checkout down", "labels": '{"team":"payments"}',
-        "created_by__id": "u-1", "created_by__name": "Ada",
-    }
-    root_id = root["_dlt_id"]
-    assert root["_dlt_load_id"] == "123.4"
-    assert [(r["id"], r["_dlt_list_idx"], r["_dlt_parent_id"], r["_dlt_root_id"])
-            for r in batch.rows["incidents__milestones"]] == [
-        ("m-1", 0, root_id, root_id), ("m-2", 1, root_id, root_id)]
-    assert [r["value"] for r in batch.rows["incidents__tag_list"]] == ["db", "checkout"]
-    # the same incident gets the same root key in every load: the child tables merge on it
-    again = Batch()
+
+class Page(list):
+    """A page as dlt's paginator yields it: its data (the data selector's pick), its response."""
+
+    def __init__(self, data: list, response: requests.Response) -> None:
+        super().__init__(data)
+        self.response = response
+
+
+def page(records: list[dict[str, Any]]) -> Page:
+    """A page whose response went through `arrow_page_hook`, as the Arrow endpoints' do."""
+    response = requests.Response()
+    response.status_code = 200
+    response._content = orjson.dumps({"data": records, "pagination": {"page": 1, "next": None}})
+    arrow_page_hook(response)
+    return Page(response.json()["data"], response)
+
+
+def load_with_dlt_normalizer(endpoint: Endpoint, records: list[dict], db: Path) -> None:
+    pipeline = dlt.pipeline("normalizer", destination=dlt.destinations.duckdb(str(db)),
+                            dataset_name=SCHEMA, pipelines_dir=str(db.parent / "normalizer"))
+    resource = dlt.resource(records, write_disposition="replace", **resource_hints(endpoint))
+    pipeline.run(resource)
+
+
+def load_with_arrow_path(endpoint: Endpoint, pages: list[Any], db: Path,
+                         known_children: bool = False) -> ArrowTables:
+    tables = ArrowTables(endpoint, "replace")
+    hints = {k: v for k, v in resource_hints(endpoint).items() if k != "nested_hints"}
+
+    @dlt.resource(write_disposition="replace", **hints)
+    def arrow_resource():
+        if known_children:
+            tables.known_children(resource)
+        yield from tables.batches(pages, resource)
+
+    resource = arrow_resource()
+    tables.declare_children(resource)
+    # the project's replace strategy (destination.py)
+    destination = dlt.destinations.duckdb(str(db), replace_strategy="insert-from-staging")
+    pipeline = dlt.pipeline("arrow", destination=destination,
+                            dataset_name=SCHEMA, pipelines_dir=str(db.parent / "arrow"))
+    pipeline.run(resource, loader_file_format="parquet")
+    return tables
+
+
+def contents(db: Path) -> dict[str, tuple[dict[str, str], list[tuple]]]:
+    """Per table with rows: column types and sorted rows of every non-dlt column, child rows
+    keyed by their parent's `id` and list index instead of dlt's row ids. (The Arrow path also
+    creates the declared child tables that got no rows, empty: dlt's normalizer does not.)"""
+    out = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [SCHEMA]).fetchall()
+            if not t.startswith("_dlt")]
+        for table in names:
+            types = dict(con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ?", [SCHEMA, table]).fetchall())
+            columns = sorted(c for c in types if not c.startswith("_dlt"))
+            select = ", ".join(f't."{c}"' for c in columns)
+            if "__" in table:
+                parent = table.rsplit("__", 1)[0]
+                sql = (f'select p.id, t._dlt_list_idx, {select} from {SCHEMA}."{table}" t '
+                       f'join {SCHEMA}."{parent}" p on t._dlt_parent_id = p._dlt_id')
+            else:
+                sql = f'select {select} from {SCHEMA}."{table}" t'
+            rows = con.execute(sql).fetchall()
+            json_at = [i + (2 if "__" in table else 0) for i, c in enumerate(columns) if types[c] == "JSON"]
+            rows = [tuple(json.loads(v) if i in json_at and v is not None else v for i, v in enumerate(r))
+                    for r in rows]
+            if rows:
+                out[table] = ({c: types[c] for c in columns}, sorted(rows, key=repr))
+    return out
+
+
+@pytest.mark.parametrize("name", ["incidents", "alerts"])
+def test_arrow_path_equals_dlts_normalizer_on_served_pages(served, tmp_path, name):
+    endpoint, records = ENDPOINTS_BY_NAME[name], served[name]
+    pages = [page(records[i:i + 50]) for i in range(0, len(records), 50)]
+    load_with_dlt_normalizer(endpoint, records, tmp_path / "normalizer.duckdb")
+    tables = load_with_arrow_path(endpoint, pages, tmp_path / "arrow.duckdb")
+    # these pages take the vectorized path, not the row-by-row one
+    tables.flatten_vectorized([(p, list(range(len(p.response.arrow_data)))) for p in pages], "1")
+    expected, actual = contents(tmp_path / "normalizer.duckdb"), contents(tmp_path / "arrow.duckdb")
+    assert len(expected) >= 4 and expected[name][1]
+    assert actual == expected
+
+
+def test_odd_records_equal_dlts_normalizer_too(tmp_path):
+    # a field changing type (a variant column), null items in lists, a list emptied
+    odd = [INCIDENT, {**INCIDENT, "id": "inc-2", "number": "INC-2", "milestones": None, "tag_list": []},
+           {**INCIDENT, "id": "inc-3", "labels": {"a": None, "b": [1, {"c": 2}]}}]
+    endpoint = ENDPOINTS_BY_NAME["incidents"]
+    load_with_dlt_normalizer(endpoint, odd, tmp_path / "normalizer.duckdb")
+    load_with_arrow_path(endpoint, [page(odd[:1]), page(odd[1:])], tmp_path / "arrow.duckdb")
+    expected, actual = contents(tmp_path / "normalizer.duckdb"), contents(tmp_path / "arrow.duckdb")
+    assert expected["incidents"][0]["number__v_text"] == "VARCHAR"
+    assert actual == expected
+
+
+def test_replace_empties_the_child_tables_too(served, tmp_path):
+    alerts = served["alerts"]
+    endpoint, db = ENDPOINTS_BY_NAME["alerts"], tmp_path / "arrow.duckdb"
+    load_with_arrow_path(endpoint, [page(alerts)], db)
+    assert len(contents(db)["alerts__services"][1]) > 0
+    # the next run: fewer alerts, none linked to a service or an incident any more
+    fewer = [{**a, "services": [], "incidents": []} for a in alerts[:10]]
+    load_with_arrow_path(endpoint, [page(fewer)], db, known_children=True)
+    assert row_counts(db) == {"alerts": 10, "alerts__services": 0, "alerts__incidents": 0,
+                              "alerts__environments": sum(len(a["environments"]) for a in fewer)}
+    # and a run that finds no alerts at all
+    load_with_arrow_path(endpoint, [page([])], db, known_children=True)
+    assert set(row_counts(db).values()) == {0}
+
+
+def row_counts(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {t: con.execute(f"select count(*) from {SCHEMA}.{t}").fetchone()[0]
+                for t in ("alerts", "alerts__services", "alerts__incidents", "alerts__environments")}
+
+
+def test_a_duplicate_record_is_taken_once(tmp_path):
+    endpoint = ENDPOINTS_BY_NAME["incidents"]
+    load_with_arrow_path(endpoint, [page([INCIDENT]), page([INCIDENT, {**INCIDENT, "id": "inc-2"}])],
+                         tmp_path / "arrow.duckdb")
+    tables = contents(tmp_path / "arrow.duckdb")
+    columns, rows = tables["incidents"]
+    assert [row[list(columns).index("id")] for row in rows] == ["inc-1", "inc-2"]
+    assert len(tables["incidents__milestones"][1]) == 4
+    assert len(tables["incidents__tag_list"][1]) == 6
+
+
+def test_the_root_key_is_the_same_in_every_load():
+    tables = ArrowTables(ENDPOINTS_BY_NAME["incidents"], "merge")
+    first, again = Batch(), Batch()
+    first.add_root(tables, INCIDENT, load_id="123.4")
     again.add_root(tables, INCIDENT, load_id="999.9")
-    assert again.rows["incidents"][0]["_dlt_id"] == root_id
+    assert first.rows["incidents"][0]["_dlt_id"] == again.rows["incidents"][0]["_dlt_id"]
+    root_id = first.rows["incidents"][0]["_dlt_id"]
+    # child row ids follow the list index; a null item is a row too, as in dlt
+    assert [r["_dlt_id"] for r in first.rows["incidents__milestones"]] == [f"{root_id}.0", f"{root_id}.1"]
+    assert [r.get("value") for r in first.rows["incidents__tag_list"]] == ["db", None, "checkout"]
 
 
-def test_an_empty_list_sends_a_tombstone_for_its_table():
-    tables = IncidentTables(ENDPOINTS_BY_NAME["incidents"])
-    batch = Batch()
-    batch.add_root(tables, INCIDENT, load_id="1")
-    for table in ("incidents__services", "incidents__milestones"):
-        batch.add_tombstones(table)
-    root_id = batch.rows["incidents"][0]["_dlt_id"]
-    assert batch.rows["incidents__services"] == [{
-        "_dlt_id": f"{root_id}.deleted", "_dlt_parent_id": root_id, "_dlt_root_id": root_id,
-        "_dlt_list_idx": -1, "_dlt_deleted": True,
-    }]
-    assert not any(r.get("_dlt_deleted") for r in batch.rows["incidents__milestones"])
+def test_an_incident_without_rows_in_a_loaded_table_gets_a_tombstone():
+    rows = pa.table({"_dlt_id": ["a.0"], "_dlt_parent_id": ["a"], "_dlt_root_id": ["a"],
+                     "_dlt_list_idx": pa.array([0], pa.int64()), "id": ["m-1"]})
+    table = with_tombstones(rows, pa.array(["a", "b"]))
+    assert table.to_pylist() == [
+        {"_dlt_id": "a.0", "_dlt_parent_id": "a", "_dlt_root_id": "a", "_dlt_list_idx": 0, "id": "m-1",
+         "_dlt_deleted": None},
+        {"_dlt_id": "b.deleted", "_dlt_parent_id": "b", "_dlt_root_id": "b", "_dlt_list_idx": -1, "id": None,
+         "_dlt_deleted": True},
+    ]
 
 
 def test_declared_types_and_dlt_style_timestamp_detection():
@@ -66,10 +216,3 @@ def test_declared_types_and_dlt_style_timestamp_detection():
     assert undeclared.type == pa.timestamp("us", tz="UTC")
     ((_, text),) = typed_columns("duration", ["PT1H", "2026-01-01T10:00:00Z"], None)
     assert text.type == pa.string()
-
-
-def test_a_value_of_another_type_moves_to_a_variant_column():
-    columns = dict(typed_columns("number", [1, "INC-2", None], "bigint"))
-    assert columns["number"].to_pylist() == [1, None, None]
-    assert columns["number"].type == pa.int64()
-    assert columns["number__v_text"].to_pylist() == [None, "INC-2", None]

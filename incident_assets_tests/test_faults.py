@@ -137,7 +137,9 @@ def test_load_killed_mid_run_then_rerun_ends_like_a_clean_run(project, duckdb_pa
     [
         pytest.param(
             FaultConfig(stuck_cursor_path="incidents"), "incidents",
-            "/v1/incidents returned pagination.next=2 on page 2: the cursor does not advance",
+            # the second run asks only what changed: one page, which says next=2 all the same
+            '/v1/incidents answered page 1 with pagination {"page": 1, "next": 2, "last": 1, '
+            '"pages": 1}: `next` goes past the last page (1)',
             id="pagination-loop",
         ),
         pytest.param(
@@ -253,3 +255,35 @@ def test_full_refresh_and_bounded_backfill_from_run_config(project, duckdb_path)
     ingest()
     (request,) = incident_requests(project)
     assert request.query["updated_after"] == refreshed_cursor
+
+
+def test_records_before_1970_load_and_records_without_a_key_are_counted(project, duckdb_path):
+    sim = project
+    old_change = sim.records("change_events")[0]["id"]
+    old_retro = sim.records("retrospectives")[0]["id"]
+    sim.set_fields("change_events", old_change, starts_at="1965-03-01T12:00:00.000Z")
+    sim.set_fields("retrospectives", old_retro, updated_at="1969-12-31T23:59:59.000Z")
+    keyless_user = sim.records("users")[0]["id"]
+    keyless_incident = sim.records("incidents")[0]["id"]
+    sim.set_fields("users", keyless_user, id=None)
+    sim.set_fields("incidents", keyless_incident, id=None)
+    instance = dg.DagsterInstance.ephemeral()
+    result = ingest(instance=instance)
+
+    counts = row_counts(duckdb_path)
+    assert counts["change_events"] == sim.count("change_events")
+    assert counts["retrospectives"] == sim.count("retrospectives")
+    assert query(duckdb_path, f"select starts_at from incident_api.change_events where id = '{old_change}'")[0][0].year == 1965
+    # the records without a key are left out, counted in the metadata and the run log
+    assert counts["users"] == sim.count("users") - 1
+    assert counts["incidents"] == sim.count("incidents") - 1
+    metadata = {
+        e.asset_key.path[-1]: e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    assert metadata["users"]["skipped_records"].value == 1
+    assert metadata["users"]["skipped_reasons"].value == {"no `id`": 1}
+    assert metadata["incidents"]["skipped_reasons"].value == {"no `id`": 1}
+    assert metadata["teams"]["skipped_records"].value == 0
+    warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+    assert "endpoint `users`: 1 record(s) left out (1 no `id`)" in warnings

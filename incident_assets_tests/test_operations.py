@@ -26,6 +26,7 @@ from incident_assets.incident_api.sensors import (
     new_incident_sensor,
     redact,
 )
+from incident_assets.simulator import FaultConfig
 from incident_assets.operations.sensors import FAILURE_TAG, RUN_FAILURE_SENSOR_NAME, run_failure_recorder
 from incident_assets.resources import project_resources
 from incident_assets_tests.ingestion import materialize
@@ -98,6 +99,18 @@ def test_sensor_skips_with_a_token_free_reason_on_api_errors(project, monkeypatc
     assert isinstance(result, dg.SkipReason)
     assert "cannot reach the incident API at http://127.0.0.1:9" in result.skip_message
     assert secret not in result.skip_message
+
+
+def test_sensor_refuses_a_negative_count_with_a_log_line_and_no_run(project):
+    project.set_faults(FaultConfig(negative_count_path="incidents"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(cursor="2026-01-01T00:00:00.000Z", instance=instance)
+        result = new_incident_sensor(context)
+    assert isinstance(result, dg.SkipReason)
+    assert result.skip_message == (
+        "could not check the incident API for changes: GET /v1/incidents answered "
+        "pagination.count=-307061230, which is not a number of incidents: no run requested"
+    )
 
 
 # ---------------------------------------------------------------- schedule

@@ -1,22 +1,51 @@
-"""One Dagster asset per endpoint: `incident_api/<resource>`, loaded by dlt."""
+"""One Dagster asset per endpoint: `incident_api/<resource>`, loaded by dlt.
+
+One broken endpoint does not take the others down. An error that belongs to one endpoint
+(HTTP 403 or 404, a body of the wrong shape, a runaway page cursor, errors that outlast the
+retries, while `GET /v1/ping` still answers) leaves that endpoint out: dlt loads and commits
+every other selected endpoint, without the broken one, in a fresh attempt (the aborted one
+commits nothing, and a `replace` endpoint that yielded nothing would otherwise be emptied).
+The broken endpoint is not materialized; it gets an `AssetObservation` with the HTTP status
+and the one-sentence reason, and the run log names it.
+
+Such a run then ends RED, after everything that could be loaded is committed and
+materialized: a run that did not load what it was asked to must not look healthy. Reports in
+the same run are skipped by Dagster (their step waits on every table it reads), and the
+automation sensor refreshes, in its next run, each report whose inputs are all loaded.
+
+Errors no endpoint escapes (a bad token, the account's rate limit, an unreachable host, the
+API root failing too, the destination) fail the run at once with their one sentence.
+"""
 
 import re
-from typing import Iterator, Optional
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
 
 import dagster as dg
 import dlt
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.extract.exceptions import ResourceExtractionError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from incident_assets.destination import (
-    DESTINATION_POOL, check_destination, definition_pipeline, loader_file_format, make_pipeline,
-)
+from incident_assets.destination import DESTINATION_POOL, DestinationResource, definition_pipeline
 from incident_assets.errors import UserFacingError
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
-from incident_assets.incident_api.http import describe_failure
-from incident_assets.incident_api.source import SOURCE_NAME, build_source, incident_api_source
+from incident_assets.incident_api.http import (
+    ANSWER_ERRORS,
+    causes,
+    describe_failure,
+    fails_every_endpoint,
+    http_status,
+)
+from incident_assets.incident_api.sensors import api_root_answers
+from incident_assets.incident_api.source import (
+    SOURCE_NAME,
+    SkippedRecords,
+    build_source,
+    incident_api_source,
+)
 from incident_assets.settings import RAW_SCHEMA
 
 GROUP = "incident_api"
@@ -69,22 +98,115 @@ def _definition_source():
     pool=DESTINATION_POOL,
 )
 def incident_api_assets(
-    context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: IngestionConfig
-) -> Iterator[dg.MaterializeResult]:
+    context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: IngestionConfig,
+    destination: DestinationResource,
+) -> Iterator[Any]:
+    pipeline = destination.pipeline()
     try:
+        destination.check(pipeline)  # missing/wrong credentials: one clear message, before any request
+        events, failures, skipped = load_isolated(context, dlt, config, pipeline, destination.loader_file_format())
+    except (PipelineStepFailed, UserFacingError) as e:
+        raise dg.Failure(description=describe_failure(e)) from None
+    yield from with_load_metadata(context, pipeline, events, skipped)
+    for failure in failures.values():
+        yield failure.observation()
+    if failures:
+        names = ", ".join(f"`{name}`" for name in failures)
+        raise dg.Failure(
+            description=f"{len(failures)} endpoint(s) not loaded ({names}), the other "
+            f"{len(events)} loaded and committed: "
+            + "; ".join(f"{name}: {f.reason}" for name, f in failures.items()),
+            metadata={"failed_endpoints": dg.MetadataValue.json(sorted(failures))},
+        )
+
+
+@dataclass(frozen=True)
+class EndpointFailure:
+    """Why one endpoint was left out of a run."""
+
+    endpoint: str
+    reason: str
+    status: Optional[int]
+
+    def observation(self) -> dg.AssetObservation:
+        return dg.AssetObservation(
+            asset_key=dg.AssetKey([SOURCE_NAME, self.endpoint]),
+            description=f"not loaded: {self.reason}",
+            tags={"incident_assets/endpoint_failure": "true"},
+            metadata={
+                "failure": dg.MetadataValue.text(self.reason),
+                "http_status": dg.MetadataValue.int(self.status) if self.status else dg.MetadataValue.text("none"),
+            },
+        )
+
+
+def load_isolated(
+    context: dg.AssetExecutionContext,
+    dlt_resource: DagsterDltResource,
+    config: IngestionConfig,
+    pipeline: dlt.Pipeline,
+    loader_file_format: Optional[str],
+) -> tuple[list[dg.MaterializeResult], dict[str, EndpointFailure], SkippedRecords]:
+    """Runs dlt on the selected endpoints; when one fails on its own, runs again without it.
+
+    Each attempt that meets an endpoint's own error is aborted before anything is committed,
+    so an endpoint's partial pages never reach the destination (nor move its cursor).
+    At most one attempt per selected endpoint, plus one.
+    """
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    failures: dict[str, EndpointFailure] = {}
+    kwargs: dict[str, Any] = {"loader_file_format": loader_file_format} if loader_file_format else {}
+    if config.drop_and_reload:
+        kwargs["refresh"] = "drop_resources"
+    while selected - failures.keys():
+        skipped = SkippedRecords()
         source = build_source(
             full_refresh=config.full_refresh,
             updated_after=config.updated_after,
             updated_before=config.updated_before,
+            skipped=skipped,
         )
-        pipeline = make_pipeline()
-        check_destination(pipeline)  # missing/wrong credentials: one clear message, before any request
-        kwargs = {"loader_file_format": fmt} if (fmt := loader_file_format()) else {}
-        if config.drop_and_reload:
-            kwargs["refresh"] = "drop_resources"
-        events = list(dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
-    except (PipelineStepFailed, UserFacingError) as e:
-        raise dg.Failure(description=describe_failure(e)) from None
+        if failures:
+            source = source.with_resources(*(n for n in source.resources if n not in failures))
+        try:
+            events = list(dlt_resource.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
+            return events, failures, skipped
+        except PipelineStepFailed as e:
+            failure = endpoint_failure(e, selected - failures.keys())
+            if failure is None:
+                raise
+            context.log.error(
+                f"endpoint `{failure.endpoint}` not loaded, loading the others without it: {failure.reason}"
+            )
+            failures[failure.endpoint] = failure
+    return [], failures, SkippedRecords()
+
+
+def endpoint_failure(error: PipelineStepFailed, candidates: set[str]) -> Optional[EndpointFailure]:
+    """The endpoint `error` belongs to, or None when it is everyone's problem (or a bug)."""
+    if error.step != "extract" or fails_every_endpoint(error):
+        return None
+    chain = causes(error)
+    if not any(isinstance(c, ANSWER_ERRORS) for c in chain):
+        return None  # not in what the endpoint answered (a bug, the destination): fail loudly
+    endpoint = next(
+        (c.pipe_name for c in chain if isinstance(c, ResourceExtractionError) and c.pipe_name in candidates),
+        None,
+    )
+    if endpoint is None or not api_root_answers():
+        return None
+    return EndpointFailure(endpoint, describe_failure(error), http_status(error))
+
+
+def with_load_metadata(
+    context: dg.AssetExecutionContext,
+    pipeline: dlt.Pipeline,
+    events: list[dg.MaterializeResult],
+    skipped: SkippedRecords,
+) -> Iterator[dg.MaterializeResult]:
+    """dagster-dlt's materializations, with row counts, load ids, type drift and skipped records."""
+    if not events:
+        return
     load_ids = list(pipeline.last_trace.last_load_info.loads_ids)
     drift = type_drift(pipeline)
     for column in drift:
@@ -95,6 +217,12 @@ def incident_api_assets(
     with pipeline.sql_client() as sql:
         for event in events:
             table = event.asset_key.path[-1]
+            left_out = skipped.of(table)
+            if left_out:
+                context.log.warning(
+                    f"endpoint `{table}`: {sum(left_out.values())} record(s) left out ("
+                    + ", ".join(f"{n} {reason}" for reason, n in left_out.items()) + ")"
+                )
             try:
                 rows = sql.execute_sql(f"select count(*) from {sql.make_qualified_table_name(table)}")
             except DatabaseUndefinedRelation:  # dlt creates no table for an endpoint never seen with data
@@ -108,6 +236,8 @@ def incident_api_assets(
                     "type_drift_columns": dg.MetadataValue.json(
                         [c for c in drift if c.split(".")[0].split("__")[0] == table]
                     ),
+                    "skipped_records": dg.MetadataValue.int(sum(left_out.values())),
+                    "skipped_reasons": dg.MetadataValue.json(left_out),
                 }
             )
 

@@ -62,6 +62,9 @@ class Endpoint:
     params: dict[str, Any] = field(default_factory=dict)
     # hints for dlt child tables, keyed by the nested path (e.g. ("milestones",))
     nested: dict[tuple[str, ...], dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # the big endpoints: pages become Arrow tables (`columnar.py`), not rows for dlt's
+    # normalizer; child tables are tables of their own (sync `full` or `updated_after` only)
+    arrow: bool = False
 
     def declared_tables(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Column hints per table name: the root table and its declared child tables."""
@@ -137,6 +140,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             json=("labels", "custom_fields"),
         ),
         sync="updated_after",
+        arrow=True,
         # archived incidents are left out of lists unless asked for
         params={"archived": "true"},
         nested={
@@ -243,6 +247,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             ("environments",): hints(text=("name",), timestamps=()),
             ("incidents",): hints(text=("name",), timestamps=(), bigint=("number",)),
         },
+        # often ten times the incidents
+        arrow=True,
     ),
     Endpoint(
         "scheduled_maintenances",

@@ -2,32 +2,32 @@
 
 dlt does the requests, pagination and retries; this module only adds what the API needs
 beyond dlt's defaults:
-- `PageCursorPaginator`: `pagination.next` sent back as `page`, refusing a cursor that does
-  not advance (a server bug would otherwise loop forever).
+- `PageCursorPaginator`: `pagination.next` sent back as `page`, refusing a cursor that
+  repeats, goes back, or runs past the last page (a server bug would otherwise loop forever).
 - `check_response`: a response hook that turns a bad answer into one clear error naming the
-  endpoint and the status (401, non-JSON, no `data` list) instead of a traceback or, worse,
-  a silently empty table.
-- `RateLimiter` + `make_session`: a client-side throttle under the API's 50 requests / 10 s,
-  inside dlt's retrying session so that retries are throttled too.
-- `ParsedOnceResponse` and `read_ahead`: speed (each page parsed once; the next page fetched
-  while this one is processed).
+  endpoint and the status (401, 403, non-JSON, one object instead of a `data` list) instead
+  of a traceback or, worse, a silently empty table.
+- `fails_every_endpoint`: which of those errors no endpoint escapes (bad token, the account's
+  rate limit, an unreachable host); the others belong to one endpoint (see assets.py).
+- `make_session`: dlt's retrying session with the statuses and errors worth a retry, paced by
+  a `RequestPacer` (`pacing.py`), each page parsed once.
+- `read_ahead`: speed (the next page fetched while this one is processed).
 """
 
 from __future__ import annotations
 
-import collections
-import threading
-import time
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, Optional, TypeVar
 from urllib.parse import urlsplit
 
-import orjson
 import requests
-from dlt.sources.helpers.requests import Client
-from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+from dlt.sources.helpers.rest_client.paginators import BasePaginator
+from requests import Request
 
 from incident_assets.errors import UserFacingError
+from incident_assets.incident_api.pacing import RequestPacer
+from incident_assets.incident_api.pacing import make_session as make_paced_session
 from incident_assets.settings import API_TOKEN_ENV, BASE_URL_ENV
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -46,26 +46,39 @@ class MalformedBodyError(IncidentApiError, requests.exceptions.ContentDecodingEr
     """A body that is not JSON (truncated or HTML). Retried: truncation is usually transient."""
 
 
-class PaginationLoopError(IncidentApiError):
-    pass
+class UnexpectedBodyError(IncidentApiError):
+    """JSON of the wrong shape for a list endpoint (no `data` list)."""
+
+
+class PaginationError(IncidentApiError):
+    """A `pagination.next` that would make the client loop or run away."""
+
+
+# what an endpoint's answer can go wrong with (HTTP statuses, transport, body, pagination)
+ANSWER_ERRORS = (requests.RequestException, UnexpectedBodyError, PaginationError)
+
+# a hard cap on pages when the server does not say how many there are
+MAX_PAGES_UNKNOWN = 100_000
+# ... and how far past its own `pages` a server may lead the client (lists grow while read)
+MAX_PAGES_FACTOR = 10
 
 
 def endpoint_of(response: requests.Response) -> str:
     return urlsplit(response.request.url).path if response.request is not None else "?"
 
 
+def resource_of(endpoint: str) -> str:
+    """`/v1/ticketing/tickets` -> `ticketing/tickets`: the resource a path lists."""
+    return endpoint.split("/v1/", 1)[-1].strip("/") or endpoint
+
+
 def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
     """requests response hook: fail with a clear message on anything but a `data` list."""
     endpoint = endpoint_of(response)
     if response.status_code >= 400:
-        hint = ""
-        if response.status_code == 401:
-            hint = f" (check the API token: {API_TOKEN_ENV})"
-        elif response.status_code == 404:
-            hint = f" (check {BASE_URL_ENV}, which must end in /v1)"
         raise IncidentApiHTTPError(
             f"incident API answered HTTP {response.status_code} {response.reason} "
-            f"for GET {endpoint}{hint}",
+            f"for GET {endpoint}{_status_hint(response.status_code, endpoint)}",
             response=response,
         )
     try:
@@ -78,34 +91,109 @@ def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> re
             response=response,
         ) from None
     if not isinstance(body, dict) or "data" not in body:
-        raise IncidentApiError(
-            f"incident API endpoint {endpoint} answered JSON without a `data` field "
-            f"(is {BASE_URL_ENV} the API's /v1 root?)"
-        )
+        raise UnexpectedBodyError(f"incident API endpoint {endpoint} {_shape_of(body)}")
     if not isinstance(body["data"], list):
-        raise IncidentApiError(
+        raise UnexpectedBodyError(
             f"incident API endpoint {endpoint} answered `data` as "
             f"{type(body['data']).__name__}, expected a list of records"
         )
     return response
 
 
-class PageCursorPaginator(JSONResponseCursorPaginator):
-    """FireHydrant pagination: the next page number is `pagination.next`, sent as `page`."""
+def _status_hint(status: int, endpoint: str) -> str:
+    if status == 401:
+        return f" (check the API token: {API_TOKEN_ENV})"
+    if status == 403:
+        return (
+            f": the API token, or the account's plan, may not read `{resource_of(endpoint)}` "
+            "(grant it, or leave this endpoint out)"
+        )
+    if status == 404:
+        return f" (no such list here: check {BASE_URL_ENV}, which must end in /v1, or whether this API offers it)"
+    return ""
+
+
+def _shape_of(body: Any) -> str:
+    """What a list answer without a `data` field looks like, and whom to blame for it."""
+    if isinstance(body, dict) and "pagination" in body:
+        return "answered JSON without a `data` field next to its `pagination`"
+    if isinstance(body, dict) and ({"id", "slug"} & body.keys()):
+        keys = ", ".join(sorted(body)[:6])
+        return (
+            f"answered JSON without a `data` field: one object ({keys}) instead of a paginated "
+            "list (`data` + `pagination`)"
+        )
+    if isinstance(body, list):
+        return "answered a bare JSON list instead of a paginated list (`data` + `pagination`)"
+    return f"answered JSON without a `data` field (is {BASE_URL_ENV} the API's /v1 root?)"
+
+
+class PageCursorPaginator(BasePaginator):
+    """FireHydrant pagination: the next page number is `pagination.next`, sent as `page`.
+
+    It cannot run away: it tracks the page it asked for and stops with a PaginationError
+    naming the endpoint and what the server sent when `next` is not a positive integer, does
+    not exceed the page asked for (a repeat, a step back, or a server that ignores `page`),
+    goes past `pagination.last` / `pages`, or past a hard cap of pages.
+    """
 
     def __init__(self) -> None:
-        super().__init__(cursor_path="pagination.next", cursor_param="page")
+        super().__init__()
+        self.asked = 1
+        self.fetched = 0
+        self.next_page: Optional[int] = None
+
+    def init_request(self, request: Request) -> None:
+        page = (request.params or {}).get("page", 1)
+        self.asked = page if isinstance(page, int) and not isinstance(page, bool) else 1
+        self.fetched = 0
 
     def update_state(self, response: requests.Response, data: Optional[list[Any]] = None) -> None:
-        super().update_state(response, data)
-        if self._next_reference is None:
+        self.fetched += 1
+        body = response.json()
+        pagination = body.get("pagination") if isinstance(body, dict) else None
+        pagination = pagination if isinstance(pagination, dict) else {}
+        nxt = pagination.get("next")
+        if nxt is None:
+            self._has_next_page, self.next_page = False, None
             return
-        page = (response.json().get("pagination") or {}).get("page") or 1
-        if int(self._next_reference) <= int(page):
-            raise PaginationLoopError(
-                f"incident API endpoint {endpoint_of(response)} returned pagination.next="
-                f"{self._next_reference} on page {page}: the cursor does not advance, stopping"
+        problem = runaway_reason(nxt, self.asked, self.fetched, pagination)
+        if problem:
+            shown = {k: pagination.get(k) for k in ("page", "next", "last", "pages") if k in pagination}
+            raise PaginationError(
+                f"incident API endpoint {endpoint_of(response)} answered page {self.asked} with "
+                f"pagination {json.dumps(shown)}: {problem}, stopping"
             )
+        self.next_page = nxt
+
+    def update_request(self, request: Request) -> None:
+        if self._has_next_page and self.next_page is not None:
+            request.params = {**(request.params or {}), "page": self.next_page}
+            self.asked = self.next_page
+
+
+def _whole(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def runaway_reason(nxt: Any, asked: int, fetched: int, pagination: dict[str, Any]) -> Optional[str]:
+    """Why following `next` after `fetched` pages (the last one asked as `asked`) is unsafe."""
+    if _whole(nxt) is None:
+        return "`next` is not an integer"
+    if nxt < 1:
+        return "`next` is not a page number (pages start at 1)"
+    if nxt <= asked:
+        return (
+            f"`next` does not come after the page asked for ({asked}): the cursor repeats or "
+            "goes back (does the server ignore `page`?)"
+        )
+    last = next((v for v in (_whole(pagination.get("last")), _whole(pagination.get("pages"))) if v), None)
+    if last is not None and nxt > last:
+        return f"`next` goes past the last page ({last})"
+    cap = MAX_PAGES_FACTOR * last if last else MAX_PAGES_UNKNOWN
+    if fetched >= cap:
+        return f"{fetched} pages read, the most this client follows here is {cap}"
+    return None
 
 
 def read_ahead(pages: Iterator[T]) -> Iterator[T]:
@@ -118,99 +206,55 @@ def read_ahead(pages: Iterator[T]) -> Iterator[T]:
             yield page
 
 
-class RateLimiter:
-    """Allows at most `requests` sends in any sliding window of `seconds` (thread-safe)."""
-
-    def __init__(self, requests: int, seconds: float) -> None:
-        if requests < 1 or seconds <= 0:
-            raise ValueError("rate limit needs requests >= 1 and seconds > 0")
-        # the server counts arrivals, not sends: a little slack keeps network jitter from
-        # squeezing one request too many into its window
-        self.requests, self.seconds = requests, seconds * 1.05
-        self._sent: collections.deque[float] = collections.deque()
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._sent and now - self._sent[0] >= self.seconds:
-                    self._sent.popleft()
-                if len(self._sent) < self.requests:
-                    self._sent.append(now)
-                    return
-                delay = self.seconds - (now - self._sent[0])
-            time.sleep(delay)
-
-
-class ParsedOnceResponse(requests.Response):
-    """A response whose JSON body is parsed once, with orjson.
-
-    The response check, dlt's data selector and both paginator steps each call `.json()`:
-    four parses of every page with requests' parser were 11 s of a 29 s extraction
-    (25,000 incidents, cProfile).
-    """
-
-    _body: Any = None
-
-    def json(self, **kwargs: Any) -> Any:
-        if self._body is None:
-            self._body = orjson.loads(self.content)  # JSONDecodeError is a ValueError
-        return self._body
-
-
-class _ThrottledAdapter(requests.adapters.HTTPAdapter):
-    def __init__(self, limiter: Optional[RateLimiter], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.limiter = limiter
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        if self.limiter is not None:
-            self.limiter.wait()
-        return super().send(request, **kwargs)
-
-    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        response = super().build_response(req, resp)
-        response.__class__ = ParsedOnceResponse
-        return response
-
-
 def make_session(
-    *,
-    max_retries: int,
-    backoff_factor: float,
-    timeout: float,
-    limiter: Optional[RateLimiter],
+    *, max_retries: int, backoff_factor: float, timeout: float, pacer: Optional[RequestPacer] = None
 ) -> requests.Session:
-    """dlt's retrying session (429/5xx, `Retry-After` honoured) with the throttle mounted."""
-    client = Client(
-        request_timeout=timeout,
-        raise_for_status=False,  # check_response raises, with a clearer message
-        status_codes=RETRY_STATUSES,
-        exceptions=(
+    """dlt's retrying session (429/5xx, refused or timed-out connections, truncated bodies),
+    paced by `pacer` (none: full speed, no pacing)."""
+    return make_paced_session(
+        max_retries=max_retries,
+        backoff_factor=backoff_factor,
+        timeout=timeout,
+        pacer=pacer or RequestPacer(),
+        retry_statuses=RETRY_STATUSES,
+        retry_exceptions=(
             requests.ConnectionError,
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
             MalformedBodyError,
         ),
-        request_max_attempts=max_retries + 1,
-        request_backoff_factor=backoff_factor,
-        respect_retry_after_header=True,
     )
-    session = client.session
-    adapter = _ThrottledAdapter(limiter, pool_maxsize=16)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
-def describe_failure(error: BaseException) -> str:
-    """One sentence for the user: the deepest cause that says what to fix, never the token."""
-    chain = []
+def causes(error: BaseException) -> list[BaseException]:
+    """`error` and what caused it, outermost first."""
+    chain: list[BaseException] = []
     cursor: Optional[BaseException] = error
     while cursor is not None and cursor not in chain:
         chain.append(cursor)
         cursor = cursor.__cause__ or cursor.__context__
+    return chain
+
+
+def http_status(error: BaseException) -> Optional[int]:
+    """The HTTP status behind `error`, if an answer of the API caused it."""
+    for cause in causes(error):
+        if isinstance(cause, requests.HTTPError) and cause.response is not None:
+            return cause.response.status_code
+    return None
+
+
+def fails_every_endpoint(error: BaseException) -> bool:
+    """Errors no endpoint escapes: a bad token (401), the account's rate limit (429) past the
+    retries, an unreachable host. Anything else may belong to the one endpoint that met it."""
+    if http_status(error) in (401, 429):
+        return True
+    return any(isinstance(c, requests.ConnectionError) for c in causes(error))
+
+
+def describe_failure(error: BaseException) -> str:
+    """One sentence for the user: the deepest cause that says what to fix, never the token."""
+    chain = causes(error)
     for cause in chain:
         if isinstance(cause, UserFacingError):
             return str(cause)

@@ -43,7 +43,7 @@ class PageProgress:
         return self  # dlt's rest_api copies its config: every endpoint must count in this one
 
     def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        body = response.json() if response.ok else None  # parsed once already (ParsedOnceResponse)
+        body = response.json() if response.ok else None  # parsed once already (see pacing.py)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             return response
         pagination = body.get("pagination") or {}
@@ -54,7 +54,9 @@ class PageProgress:
         with self._lock:
             seen = self._endpoints.setdefault(endpoint, _Endpoint())
             seen.pages += 1
-            seen.rows += len(body["data"])
+            # a page read by Arrow (columnar.py) keeps its records in `arrow_data`, not in `data`
+            arrow_data = getattr(response, "arrow_data", None)
+            seen.rows += len(arrow_data) if arrow_data is not None else len(body["data"])
             if not (last or seen.pages == 1 or now - seen.logged_at >= self.every_seconds):
                 return response
             seen.logged_at = now

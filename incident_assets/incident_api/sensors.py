@@ -5,6 +5,8 @@ and reads `pagination.count`. The cursor (the sensor's own, ISO-8601 UTC with mi
 the time of the previous check minus a small overlap for clock skew and in-flight edits. With
 `minimum_interval_seconds=300` the sensor spends one request per 5 minutes of the API's 50
 requests per 10 seconds.
+A `pagination.count` that is not a number of incidents (negative, not an integer) is refused
+with a log line, and no run is requested; the cursor stays for the next tick.
 
 Configuration comes from the same dlt keys as the source (`SOURCES__INCIDENT_API__BASE_URL`,
 `SOURCES__INCIDENT_API__API_TOKEN` or `API_TOKEN`); nothing is read at import time.
@@ -12,6 +14,7 @@ Configuration comes from the same dlt keys as the source (`SOURCES__INCIDENT_API
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -89,28 +92,52 @@ class ChangeCheckError(Exception):
     """Why a tick could not ask the API, in a sentence safe to show."""
 
 
-def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig] = None) -> int:
-    """ONE request: how many incidents (archived included) changed after `updated_after`."""
-    config = config or api_config()
+def _get(config: ApiConfig, path: str, params: dict[str, Any], hooks: dict[str, Any]) -> requests.Response:
+    """One authenticated GET under the base URL, retried once; errors as ChangeCheckError."""
     if not config.api_token:
         raise ChangeCheckError(f"no API token configured: set {API_TOKEN_ENV} (or API_TOKEN)")
-    endpoint = ENDPOINTS_BY_NAME["incidents"]
-    url = f"{config.base_url}/{endpoint.path}"
-    session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS, limiter=None)
+    session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS)
     try:
-        response = session.get(
-            url,
-            params={**endpoint.params, "per_page": 1, "updated_after": updated_after},
+        return session.get(
+            f"{config.base_url}/{path}",
+            params=params,
             headers={"Authorization": f"Bearer {config.api_token}"},
-            hooks={"response": [check_response]},
+            hooks=hooks,
         )
     except (IncidentApiError, requests.RequestException) as e:
         raise ChangeCheckError(redact(describe_failure(e), [config.api_token])) from None
     finally:
         session.close()
+
+
+def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig] = None) -> int:
+    """ONE request: how many incidents (archived included) changed after `updated_after`."""
+    endpoint = ENDPOINTS_BY_NAME["incidents"]
+    response = _get(
+        config or api_config(),
+        endpoint.path,
+        {**endpoint.params, "per_page": 1, "updated_after": updated_after},
+        {"response": [check_response]},
+    )
     body: dict[str, Any] = response.json()
-    count = (body.get("pagination") or {}).get("count")
-    return int(count) if count is not None else len(body["data"])
+    pagination = body.get("pagination")
+    count = pagination.get("count") if isinstance(pagination, dict) else None
+    if count is None:
+        return len(body["data"])
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ChangeCheckError(
+            f"GET /v1/{endpoint.path} answered pagination.count={json.dumps(count)}, which is not "
+            "a number of incidents: no run requested"
+        )
+    return count
+
+
+def api_root_answers(config: Optional[ApiConfig] = None) -> bool:
+    """Whether `GET /v1/ping` succeeds: tells an endpoint's own failure from the API's."""
+    try:
+        return _get(config or api_config(), "ping", {}, {}).status_code == 200
+    except ChangeCheckError:
+        return False
 
 
 incident_api_incidents_job = dg.define_asset_job(
@@ -159,6 +186,7 @@ def new_incident_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
         changed = count_incidents_changed_since(since)
     except ChangeCheckError as e:
         # the cursor stays: the next tick asks again for the same window
+        context.log.warning(f"could not check the incident API for changes: {e}")
         return dg.SkipReason(f"could not check the incident API for changes: {e}")
     if changed == 0:
         return dg.SensorResult(

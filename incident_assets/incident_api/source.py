@@ -7,8 +7,10 @@ run: dagster-dlt mutates the source's schema while emitting metadata (notes §3 
 
 from __future__ import annotations
 
+import threading
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
@@ -18,27 +20,60 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.rest_api import rest_api_resources
 
-from incident_assets.incident_api.columnar import IncidentTables
+from incident_assets.incident_api.columnar import ArrowTables, arrow_page_hook
 from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
     IncidentApiError,
     PageCursorPaginator,
-    RateLimiter,
     check_response,
     make_session,
     read_ahead,
 )
+from incident_assets.incident_api.pacing import RequestPacer
 from incident_assets.incident_api.progress import PageProgress
 from incident_assets.settings import API_TOKEN_ENV
 
 SOURCE_NAME = "incident_api"
 # `make demo` / `make dev` start the bundled simulator here
 SIMULATOR_BASE_URL = "http://127.0.0.1:8765/v1"
-EPOCH = "1970-01-01T00:00:00.000Z"
+# the start of the first incremental window: before any real timestamp (records dated
+# before 1970 exist, e.g. imported history), so the client drops nothing
+EPOCH = "0001-01-01T00:00:00.000Z"
 
 
 class IncidentApiConfigError(IncidentApiError):
     pass
+
+
+class SkippedRecords:
+    """Records the loader leaves out, counted per endpoint and reason: reported, never silent.
+
+    Filled from dlt's extraction threads, read by the asset after the run."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self._lock = threading.Lock()
+
+    def add(self, endpoint: str, reason: str, count: int = 1) -> None:
+        with self._lock:
+            self._counts[endpoint][reason] += count
+
+    def of(self, endpoint: str) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts.get(endpoint, {}))
+
+    def keep_keyed(self, endpoint: Endpoint) -> Callable[[Any], bool]:
+        """A dlt filter: records without their primary key are counted and left out (the key
+        is declared NOT NULL, so one would fail the whole load)."""
+        reason = f"no `{endpoint.primary_key}`"
+
+        def keep(record: Any) -> bool:
+            if isinstance(record, dict) and record.get(endpoint.primary_key) is not None:
+                return True
+            self.add(endpoint.name, reason)
+            return False
+
+        return keep
 
 
 def iso_utc(moment: datetime) -> str:
@@ -53,8 +88,8 @@ def incident_api_source(
     base_url: str = SIMULATOR_BASE_URL,
     api_token: TSecretStrValue = dlt.secrets.value,
     per_page: int = 200,
-    rate_limit_requests: int = 50,
-    rate_limit_seconds: float = 10.0,
+    rate_limit_requests: Optional[int] = None,
+    rate_limit_seconds: Optional[float] = None,
     max_retries: int = 3,
     retry_backoff_factor: float = 2.0,
     request_timeout: float = 60.0,
@@ -62,17 +97,23 @@ def incident_api_source(
     full_refresh: bool = False,
     updated_after: Optional[str] = None,
     updated_before: Optional[str] = None,
+    skipped: Optional[SkippedRecords] = None,
 ) -> list[DltResource]:
     """All endpoints of the incident API.
 
     `full_refresh` ignores the stored cursors; `updated_after`/`updated_before` bound a
-    backfill window that leaves the cursors where they are.
+    backfill window that leaves the cursors where they are. Records left out (no primary
+    key, served twice) are counted in `skipped`. `rate_limit_requests` / `rate_limit_seconds`
+    unset: full speed until the server answers 429, then its pace; set: that fixed pace;
+    `rate_limit_requests=0`: no pacing.
     """
+    skipped = skipped if skipped is not None else SkippedRecords()
     session = make_session(
         max_retries=max_retries,
         backoff_factor=retry_backoff_factor,
         timeout=request_timeout,
-        limiter=RateLimiter(rate_limit_requests, rate_limit_seconds) if rate_limit_requests else None,
+        # one pacer for the run: every endpoint's thread holds to the same pace
+        pacer=pacing_for(rate_limit_requests, rate_limit_seconds),
     )
     base_url = base_url.rstrip("/") + "/"
     window = Window(full_refresh, updated_after, updated_before)
@@ -93,9 +134,7 @@ def incident_api_source(
                 "response_actions": [check_response, progress],
             },
         },
-        "resources": [
-            _rest_api_resource(e, window) for e in ENDPOINTS if e.sync != "updated_after"
-        ],
+        "resources": [_rest_api_resource(e, window) for e in ENDPOINTS if not e.arrow],
     }
     client = RESTClient(
         base_url=base_url,
@@ -104,13 +143,27 @@ def incident_api_source(
         data_selector="data",
         session=session,
     )
-    incidents = next(e for e in ENDPOINTS if e.sync == "updated_after")
     resources = {r.name: r for r in rest_api_resources(config)}
-    resources[incidents.name] = _updated_after_resource(
-        incidents, client, per_page, timedelta(minutes=incident_cursor_overlap_minutes), window, progress
-    )
+    for endpoint in ENDPOINTS:
+        if not endpoint.arrow:
+            resources[endpoint.name].add_filter(skipped.keep_keyed(endpoint))
+    overlap = timedelta(minutes=incident_cursor_overlap_minutes)
+    for endpoint in (e for e in ENDPOINTS if e.arrow):
+        resources[endpoint.name] = _arrow_resource(
+            endpoint, client, per_page, overlap, window, progress, skipped
+        )
     # keep the declaration order of ENDPOINTS
     return [resources[e.name] for e in ENDPOINTS]
+
+
+def pacing_for(requests: Optional[int], seconds: Optional[float]) -> RequestPacer:
+    """The run's pacer from the source's settings, a bad pair named by its keys."""
+    try:
+        return RequestPacer.from_config(requests, seconds)
+    except ValueError as e:
+        raise IncidentApiConfigError(
+            f"SOURCES__INCIDENT_API__RATE_LIMIT_REQUESTS / __RATE_LIMIT_SECONDS: {e}"
+        ) from None
 
 
 class Window:
@@ -128,7 +181,7 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
     resource: dict[str, Any] = {
         **resource_hints(endpoint),
         "endpoint": {"path": endpoint.path, "params": dict(endpoint.params)},
-        # independent endpoints are fetched concurrently; the rate limiter is shared
+        # independent endpoints are fetched concurrently; the pacer is shared
         "parallelized": True,
     }
     if endpoint.sync == "full":
@@ -140,6 +193,8 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
             "start_param": endpoint.sync,
             "cursor_path": cursor,
             "initial_value": window.start or EPOCH,
+            # a record without the cursor field is loaded, not dropped
+            "on_cursor_value_missing": "include",
         }
         if window.end:
             # a bounded window does not move the stored cursor (dlt discards its state)
@@ -148,48 +203,56 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
     return resource
 
 
-def _updated_after_resource(
+def _arrow_resource(
     endpoint: Endpoint, client: RESTClient, per_page: int, overlap: timedelta, window: Window,
-    progress: PageProgress,
+    progress: PageProgress, skipped: SkippedRecords,
 ) -> DltResource:
-    """Incidents carry no `updated_at`; the server filters on edit time with `updated_after`.
+    """An endpoint whose pages become Arrow tables (`columnar.py`), not rows for dlt's
+    row-by-row normalizer: `full` endpoints replaced whole, incidents (`updated_after`) merged.
 
+    Incidents carry no `updated_at`; the server filters on edit time with `updated_after`.
     The cursor is the start of the last successful extraction minus `overlap` (clock skew,
     in-flight edits). It lives in dlt's resource state, which is committed with the load and
     restored from the destination, so a fresh machine continues where the last run ended.
-
-    Pages become Arrow tables here (`columnar.py`), not in dlt's row-by-row normalizer.
     """
-    tables = IncidentTables(endpoint)
+    if endpoint.sync not in ("full", "updated_after"):
+        raise ValueError(f"endpoint {endpoint.name}: the Arrow path takes sync full or updated_after")
+    incremental = endpoint.sync == "updated_after"
+    disposition = "merge" if incremental else "replace"
+    tables = ArrowTables(endpoint, disposition)
     # child tables are declared by `tables`, as tables of their own, not as dlt nested hints
     hints = {k: v for k, v in resource_hints(endpoint).items() if k != "nested_hints"}
 
-    @dlt.resource(write_disposition="merge", **hints)
-    def updated_after_resource() -> Iterator[Any]:
+    @dlt.resource(write_disposition=disposition, **hints)
+    def arrow_resource() -> Iterator[Any]:
         tables.known_children(resource)
         state = dlt.current.resource_state()
         extraction_started = datetime.now(timezone.utc)
         params: dict[str, Any] = {**endpoint.params, "per_page": per_page}
-        if window.bounded:
+        if incremental and window.bounded:
             params.update(
                 {k: v for k, v in (("updated_after", window.start), ("updated_before", window.end)) if v}
             )
-        elif not window.full_refresh and state.get("updated_after"):
+        elif incremental and not window.full_refresh and state.get("updated_after"):
             params["updated_after"] = state["updated_after"]
-        pages = read_ahead(
-            client.paginate(endpoint.path, params=params, hooks={"response": [check_response, progress]})
-        )
+        pages = read_ahead(client.paginate(
+            endpoint.path, params=params, hooks={"response": [arrow_page_hook, check_response, progress]}
+        ))
         yield from tables.batches(pages, resource)
-        if not window.bounded:
+        for reason, count in tables.skipped.items():
+            skipped.add(endpoint.name, reason, count)
+        if incremental and not window.bounded:
             state["updated_after"] = iso_utc(extraction_started - overlap)
 
-    resource = updated_after_resource()
+    resource = arrow_resource()
     tables.declare_children(resource)
     return resource
 
 
 def build_source(**overrides: Any) -> dlt.sources.DltSource:
-    """A fresh source for one run, with a config error turned into one clear sentence."""
+    """A fresh source for one run, with a config error turned into one clear sentence.
+
+    `skipped=SkippedRecords()` collects the records the run leaves out."""
     try:
         return incident_api_source(**overrides)
     except ConfigFieldMissingException as e:

@@ -33,6 +33,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fault-no-data", metavar="PATH", help="this list path answers JSON without `data`")
     p.add_argument("--fault-data-not-list", metavar="PATH", help="this list path's `data` is an object")
     p.add_argument("--fault-stuck-cursor", metavar="PATH", help="this list path's `next` never passes 2")
+    p.add_argument("--fault-ignore-page", metavar="PATH", help="this list path always serves page 1")
+    p.add_argument("--fault-backwards-cursor", metavar="PATH", help="this list path's later pages say next=1")
+    p.add_argument("--fault-negative-next", metavar="PATH", help="this list path's `next` is negative")
+    p.add_argument("--fault-forbidden", metavar="PATH", help="this list path answers 403")
+    p.add_argument("--fault-single-object", metavar="PATH", help="this list path answers one bare object")
+    p.add_argument("--fault-negative-count", metavar="PATH", help="this list path's `pagination.count` is negative")
     p.add_argument("--request-log", metavar="FILE", help="append every request as a JSON line")
     return p.parse_args(argv)
 
@@ -44,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         slow_seconds=args.fault_slow, slow_requests=args.fault_slow_requests,
         truncate=args.fault_truncate, non_json_path=args.fault_non_json,
         no_data_path=args.fault_no_data, data_not_list_path=args.fault_data_not_list,
-        stuck_cursor_path=args.fault_stuck_cursor)
+        stuck_cursor_path=args.fault_stuck_cursor, ignore_page_path=args.fault_ignore_page,
+        backwards_cursor_path=args.fault_backwards_cursor, negative_next_path=args.fault_negative_next,
+        forbidden_path=args.fault_forbidden, single_object_path=args.fault_single_object,
+        negative_count_path=args.fault_negative_count)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

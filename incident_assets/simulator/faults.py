@@ -29,6 +29,15 @@ class FaultConfig:
     - data_not_list_path: `data` is the page's first record (an object), not a list.
     - stuck_cursor_path: `pagination.next` never advances past 2 (page 2 says next=2 forever),
       so a client that follows it blindly loops.
+    - ignore_page_path: the server ignores `page` and always serves page 1 (with `next: 2`
+      while there is more), like a server that does not paginate the way it claims.
+    - backwards_cursor_path: page 1 says next=2 as usual, every later page says next=1.
+    - negative_next_path: every page says `next: -374332163`.
+    - forbidden_path: answers 403 `{"error": "forbidden"}`, like a token or plan without that
+      resource.
+    - single_object_path: answers the list's first record as a bare object (no `data`, no
+      `pagination`), as some of the OpenAPI file's examples do.
+    - negative_count_path: `pagination.count` is -307061230 (the rest of the page is right).
     """
 
     burst_429: int = 0
@@ -42,6 +51,12 @@ class FaultConfig:
     no_data_path: str | None = None
     data_not_list_path: str | None = None
     stuck_cursor_path: str | None = None
+    ignore_page_path: str | None = None
+    backwards_cursor_path: str | None = None
+    negative_next_path: str | None = None
+    forbidden_path: str | None = None
+    single_object_path: str | None = None
+    negative_count_path: str | None = None
 
     def __post_init__(self) -> None:
         if self.every and self.burst_5xx >= self.every:
@@ -100,10 +115,16 @@ class FaultState:
 
     def path_fault(self, path: str) -> str | None:
         c = self.config
-        for name in ("non_json_path", "no_data_path", "data_not_list_path", "stuck_cursor_path"):
+        for name in PATH_FAULTS:
             if normalize_path(getattr(c, name)) == path:
                 return name
         return None
+
+
+# faults that name a list path (the first that matches a path applies)
+PATH_FAULTS = ("forbidden_path", "non_json_path", "no_data_path", "data_not_list_path",
+               "single_object_path", "stuck_cursor_path", "ignore_page_path",
+               "backwards_cursor_path", "negative_next_path", "negative_count_path")
 
 
 class RateLimiter:

@@ -28,6 +28,8 @@ LIST_PATHS = {"environments": "environments", "services": "services",
               "scheduled_maintenances": "scheduled_maintenances"}
 PATH_OF = {resource: "/v1/" + path for path, resource in LIST_PATHS.items()}
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 200
+# the odd values the issue saw from a mock server generated from the OpenAPI file
+NEGATIVE_NEXT, NEGATIVE_COUNT = -374332163, -307061230
 _SECRET_KEYS = {"token", "api_token", "api_key", "access_token", "authorization"}
 _REDACTED = "[redacted]"
 
@@ -144,6 +146,10 @@ class Api:
         if delay:
             time.sleep(delay)
         path_fault = self.faults.path_fault(path)
+        if path_fault == "forbidden_path":
+            return error(403, "forbidden")
+        if path_fault == "ignore_page_path":
+            page = 1
         if path_fault == "non_json_path":
             return Response(200, b"<html><body><h1>Maintenance</h1></body></html>",
                             content_type="text/html; charset=utf-8")
@@ -174,6 +180,14 @@ class Api:
         nxt = page + 1 if page < pages else None
         if path_fault == "stuck_cursor_path":
             nxt = max(page, 2)
+        elif path_fault == "backwards_cursor_path" and page > 1:
+            nxt = 1
+        elif path_fault == "negative_next_path":
+            nxt = NEGATIVE_NEXT
+        if path_fault == "single_object_path":
+            return (rows[0] if rows else "{}").encode()
+        if path_fault == "negative_count_path":
+            count = NEGATIVE_COUNT
         pagination = dumps({"count": count, "page": page, "items": len(rows), "pages": pages,
                             "last": pages, "prev": min(page - 1, pages) if page > 1 else None,
                             "next": nxt})

@@ -67,12 +67,13 @@ environments_seen as (
     where ds.dimension = 'service'
     group by ds.dimension_id
 ),
+-- an incident lists a service at most once in incident_dimensions: its rows per service are
+-- distinct incidents, counted without a distinct
 recent as (
     select si.service_id,
-        count(distinct case when si.started_at > {{as_of}} - interval '2160 hours'
-                                 and si.started_at <= {{as_of}} then si.incident_id end)
-            as incidents_last_90d,
-        max(case when si.started_at <= {{as_of}} then si.started_at end) as last_incident_at
+        count(*) filter (where si.started_at > {{as_of}} - interval '2160 hours'
+                               and si.started_at <= {{as_of}}) as incidents_last_90d,
+        max(si.started_at) filter (where si.started_at <= {{as_of}}) as last_incident_at
     from service_incidents as si
     where si.is_reportable
     group by si.service_id

@@ -30,7 +30,8 @@
 --     and month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)
 with changes as (
     select c.id as change_id, c.starts_at, cs.id as service_id, cs.name as service_name,
-           cast(date_trunc('month', c.starts_at at time zone 'UTC') as date) as month
+           cast(date_trunc('month', c.starts_at at time zone 'UTC') as date) as month,
+           floor(extract(epoch from c.starts_at) / extract(epoch from {{change_window}})) as window_no
     from {{raw.change_events}} as c
     join {{raw.change_events__services}} as cs on cs._dlt_parent_id = c._dlt_id
     where c.starts_at <= {{as_of}} and cs.id is not null
@@ -38,16 +39,21 @@ with changes as (
 incidents as (
     select f.incident_id, f.started_at, f.impact_seconds, d.dimension_id as service_id,
            d.dimension_name as service_name,
-           cast(date_trunc('month', f.started_at at time zone 'UTC') as date) as month
+           cast(date_trunc('month', f.started_at at time zone 'UTC') as date) as month,
+           floor(extract(epoch from f.started_at) / extract(epoch from {{change_window}})) as window_no
     from {{report.incident_facts}} as f
     join {{report.incident_dimensions}} as d on d.incident_id = f.incident_id and d.dimension = 'service'
     where f.is_reportable
 ),
+-- An incident within [starts_at, starts_at + window) lies in the change's window-sized time slot
+-- or the next one: joining on those two slots (one spare for floating-point edges) before the
+-- exact test keeps the join from pairing each change with every incident of its service.
 followed as (
     select c.month, c.service_id, c.change_id, i.incident_id, i.impact_seconds
     from changes as c
+    cross join (values (0), (1), (2)) as slot(k)
     join incidents as i
-        on i.service_id = c.service_id
+        on i.service_id = c.service_id and i.window_no = c.window_no + slot.k
        and i.started_at >= c.starts_at and i.started_at < c.starts_at + {{change_window}}
 ),
 -- each scope: per service, and 'all' (a change or incident counted once per month)
@@ -78,9 +84,10 @@ failed_counts as (
     select month, service_id, count(distinct change_id) as n_failed_changes
     from scoped_followed group by month, service_id
 ),
--- counted straight from the incidents (not from a per-scope copy of them)
+-- counted straight from the incidents (not from a per-scope copy of them); an incident lists
+-- a service at most once in incident_dimensions, so per service its rows are distinct incidents
 incident_counts as (
-    select month, service_id, count(distinct incident_id) as n_incidents
+    select month, service_id, count(*) as n_incidents
     from incidents group by month, service_id
     union all
     select month, 'all', count(distinct incident_id) from incidents group by month

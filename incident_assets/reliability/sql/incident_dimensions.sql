@@ -13,36 +13,36 @@
 -- preview:
 --   select dimension, count(*) as incidents, count(distinct dimension_id) as distinct_values
 --   from {{report.incident_dimensions}} group by dimension order by dimension
-with listed as (
-    select s._dlt_parent_id as incident_row, 'service' as dimension, s.id as dimension_id, s.name as listed_name
+with
+-- Each list is collapsed on its own, per parent row (one per incident: incidents are merged on
+-- id) and value, with its catalog's name joined first (catalogs are small); the one join to the
+-- incidents comes last, so the grouping keys are dlt's short row ids, not the incident UUIDs.
+listed as (
+    select s._dlt_parent_id as incident_row, 'service' as dimension, s.id as dimension_id,
+           coalesce(min(n.name), min(s.name)) as dimension_name
     from {{raw.incidents__services}} as s
+    left join (select id, min(name) as name from {{raw.services}} group by id) as n on n.id = s.id
+    where s.id is not null
+    group by s._dlt_parent_id, s.id
     union all
-    select e._dlt_parent_id, 'environment', e.id, e.name from {{raw.incidents__environments}} as e
+    select e._dlt_parent_id, 'environment', e.id, coalesce(min(n.name), min(e.name))
+    from {{raw.incidents__environments}} as e
+    left join (select id, min(name) as name from {{raw.environments}} group by id) as n on n.id = e.id
+    where e.id is not null
+    group by e._dlt_parent_id, e.id
     union all
-    select f._dlt_parent_id, 'functionality', f.id, f.name from {{raw.incidents__functionalities}} as f
+    select f._dlt_parent_id, 'functionality', f.id, coalesce(min(n.name), min(f.name))
+    from {{raw.incidents__functionalities}} as f
+    left join (select id, min(name) as name from {{raw.functionalities}} group by id) as n on n.id = f.id
+    where f.id is not null
+    group by f._dlt_parent_id, f.id
     union all
-    select t._dlt_parent_id, 'team', t.team__id, t.team__name from {{raw.incidents__team_assignments}} as t
-),
--- one join to the incidents for all four lists, then collapse duplicates
-collapsed as (
-    select i.id as incident_id, l.dimension, l.dimension_id, min(l.listed_name) as listed_name
-    from listed as l
-    join {{raw.incidents}} as i on i._dlt_id = l.incident_row
-    where l.dimension_id is not null
-    group by i.id, l.dimension, l.dimension_id
-),
-catalog as (
-    select 'service' as dimension, id, name from {{raw.services}}
-    union all select 'environment', id, name from {{raw.environments}}
-    union all select 'functionality', id, name from {{raw.functionalities}}
-    union all select 'team', id, name from {{raw.teams}}
-),
--- one name per catalog entry (joined after the collapse: it is unique per dimension value)
-catalog_names as (
-    select dimension, id, min(name) as name from catalog group by dimension, id
+    select t._dlt_parent_id, 'team', t.team__id, coalesce(min(n.name), min(t.team__name))
+    from {{raw.incidents__team_assignments}} as t
+    left join (select id, min(name) as name from {{raw.teams}} group by id) as n on n.id = t.team__id
+    where t.team__id is not null
+    group by t._dlt_parent_id, t.team__id
 )
-select
-    c.incident_id, c.dimension, c.dimension_id,
-    coalesce(n.name, c.listed_name) as dimension_name
-from collapsed as c
-left join catalog_names as n on n.dimension = c.dimension and n.id = c.dimension_id
+select i.id as incident_id, l.dimension, l.dimension_id, l.dimension_name
+from listed as l
+join {{raw.incidents}} as i on i._dlt_id = l.incident_row

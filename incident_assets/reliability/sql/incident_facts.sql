@@ -44,18 +44,18 @@
 with milestone_times as (
     select
         m._dlt_parent_id as incident_row,
-        min(case when m.type = 'started' then m.occurred_at end) as started_ms,
-        min(case when m.type = 'detected' then m.occurred_at end) as detected_at,
-        min(case when m.type = 'acknowledged' then m.occurred_at end) as acknowledged_at,
-        min(case when m.type = 'identified' then m.occurred_at end) as identified_at,
-        min(case when m.type = 'mitigated' then m.occurred_at end) as mitigated_at,
+        min(m.occurred_at) filter (where m.type = 'started') as started_ms,
+        min(m.occurred_at) filter (where m.type = 'detected') as detected_at,
+        min(m.occurred_at) filter (where m.type = 'acknowledged') as acknowledged_at,
+        min(m.occurred_at) filter (where m.type = 'identified') as identified_at,
+        min(m.occurred_at) filter (where m.type = 'mitigated') as mitigated_at,
         -- a reopened incident is resolved when it was last resolved
-        max(case when m.type = 'resolved' then m.occurred_at end) as resolved_ms,
+        max(m.occurred_at) filter (where m.type = 'resolved') as resolved_ms,
         -- starting a retrospective resolves an incident that has no resolved milestone
-        min(case when m.type in ('postmortem_started', 'postmortem_completed', 'closed')
-                 then m.occurred_at end) as retrospective_ms,
-        min(case when m.type = 'postmortem_completed' then m.occurred_at end) as postmortem_completed_at,
-        max(case when m.type = 'closed' then m.occurred_at end) as closed_at
+        min(m.occurred_at) filter (where m.type in ('postmortem_started', 'postmortem_completed', 'closed'))
+            as retrospective_ms,
+        min(m.occurred_at) filter (where m.type = 'postmortem_completed') as postmortem_completed_at,
+        max(m.occurred_at) filter (where m.type = 'closed') as closed_at
     from {{raw.incidents__milestones}} as m
     -- only the slugs used above (an incident without any keeps NULL times through the left join)
     where m.type in ('started', 'detected', 'acknowledged', 'identified', 'mitigated', 'resolved',
@@ -73,21 +73,44 @@ times as (
     from {{raw.incidents}} as i
     left join milestone_times as mt on mt.incident_row = i._dlt_id
 ),
+-- Durations from epochs: subtracting two timestamps with time zone costs several times more on
+-- DuckDB (a calendar computation per row). The epoch difference is rounded to whole
+-- microseconds (the timestamps' precision), which removes the floating-point error.
+epochs as (
+    select t.*, extract(epoch from t.started_at) as started_epoch
+    from times as t
+),
+raw_micros as (
+    select
+        t.*,
+        round((extract(epoch from t.detected_at) - t.started_epoch) * 1000000) as detect_us,
+        round((extract(epoch from t.acknowledged_at) - t.started_epoch) * 1000000) as acknowledge_us,
+        round((extract(epoch from t.mitigated_at) - t.started_epoch) * 1000000) as mitigate_us,
+        round((extract(epoch from t.resolved_at) - t.started_epoch) * 1000000) as resolve_us,
+        case when t.resolved_at is null
+             then round((extract(epoch from {{as_of}}) - t.started_epoch) * 1000000) end as age_us
+    from epochs as t
+),
+-- Seconds as whole days plus the rest of the day, added the way an interval's epoch is, so
+-- that every value is bit for bit the one extract(epoch from (a - b)) gives.
 raw_durations as (
     select
         t.*,
-        cast(extract(epoch from (t.detected_at - t.started_at)) as double precision) as raw_detect,
-        cast(extract(epoch from (t.acknowledged_at - t.started_at)) as double precision) as raw_acknowledge,
-        cast(extract(epoch from (t.mitigated_at - t.started_at)) as double precision) as raw_mitigate,
-        cast(extract(epoch from (t.resolved_at - t.started_at)) as double precision) as raw_resolve,
-        -- coalesce(mitigated_at, resolved_at) - started_at, without a sixth timestamp subtraction
-        coalesce(cast(extract(epoch from (t.mitigated_at - t.started_at)) as double precision),
-                 cast(extract(epoch from (t.resolved_at - t.started_at)) as double precision)) as raw_impact,
+        cast((detect_us - mod(detect_us, 86400000000)) / 1000000 + mod(detect_us, 86400000000) / 1000000
+             as double precision) as raw_detect,
+        cast((acknowledge_us - mod(acknowledge_us, 86400000000)) / 1000000
+             + mod(acknowledge_us, 86400000000) / 1000000 as double precision) as raw_acknowledge,
+        cast((mitigate_us - mod(mitigate_us, 86400000000)) / 1000000 + mod(mitigate_us, 86400000000) / 1000000
+             as double precision) as raw_mitigate,
+        cast((resolve_us - mod(resolve_us, 86400000000)) / 1000000 + mod(resolve_us, 86400000000) / 1000000
+             as double precision) as raw_resolve,
+        cast((age_us - mod(age_us, 86400000000)) / 1000000 + mod(age_us, 86400000000) / 1000000
+             as double precision) as raw_age,
         case
             when t.discarded_at is not null then 'archived'
             when t.severity in {{excluded_severities}} then 'severity:' || t.severity
         end as exclusion_reason
-    from times as t
+    from raw_micros as t
 )
 select
     incident_id, number, name, severity, priority, current_milestone,
@@ -97,14 +120,13 @@ select
     case when raw_acknowledge >= 0 then raw_acknowledge end as seconds_to_acknowledge,
     case when raw_mitigate >= 0 then raw_mitigate end as seconds_to_mitigate,
     case when raw_resolve >= 0 then raw_resolve end as seconds_to_resolve,
-    case when raw_impact >= 0 then raw_impact end as impact_seconds,
+    case when coalesce(raw_mitigate, raw_resolve) >= 0 then coalesce(raw_mitigate, raw_resolve) end as impact_seconds,
     resolved_at is null as is_open,
     discarded_at is not null as is_archived,
     exclusion_reason is null as is_reportable,
     exclusion_reason,
-    coalesce(raw_detect < 0 or raw_acknowledge < 0 or raw_mitigate < 0 or raw_resolve < 0
-             or raw_impact < 0, false) as has_negative_duration,
-    case when resolved_at is null
-         then cast(extract(epoch from ({{as_of}} - started_at)) as double precision) end as age_seconds,
+    coalesce(raw_detect < 0 or raw_acknowledge < 0 or raw_mitigate < 0 or raw_resolve < 0, false)
+        as has_negative_duration,
+    raw_age as age_seconds,
     {{as_of}} as as_of
 from raw_durations

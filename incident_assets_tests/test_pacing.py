@@ -1,0 +1,104 @@
+"""Pacing against the simulator's sliding-window rate limit, over real HTTP.
+
+The simulator answers a refused request with `RateLimit-Limit` and `Retry-After` only, so the
+adaptive pacer assumes the API's 10 s window: these tests use 10 s windows and small limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from incident_assets.incident_api.http import make_session
+from incident_assets.incident_api.pacing import RequestPacer
+from incident_assets.incident_api.source import IncidentApiConfigError, build_source
+from incident_assets.simulator import DEFAULT_TOKEN, Simulator
+from incident_assets_tests.conftest import point_project_at
+from incident_assets_tests.ingestion import ingest, row_counts
+
+WINDOW = 10.0
+
+
+def floor_seconds(requests: int, limit: int) -> float:
+    """The least time `requests` sends take under `limit` per sliding WINDOW."""
+    return ((requests - 1) // limit) * WINDOW
+
+
+def get_users(sim: Simulator, pacer: RequestPacer, times: int) -> list[int]:
+    session = make_session(max_retries=3, backoff_factor=0.1, timeout=30, pacer=pacer)
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    return [session.get(f"{sim.base_url}/users", headers=headers).status_code for _ in range(times)]
+
+
+def test_adaptive_pacing_takes_one_429_then_holds_the_servers_pace(caplog):
+    with Simulator(incidents=5, rate_limit=True, rate_limit_requests=5, rate_limit_window=WINDOW) as sim:
+        started = time.monotonic()
+        with caplog.at_level(logging.INFO):
+            statuses = get_users(sim, RequestPacer.from_config(None, None), 12)
+        elapsed = time.monotonic() - started
+        served = [e.status for e in sim.request_log]
+    assert statuses == [200] * 12
+    # the 6th request reveals the limit; its retry and the rest never hit it again
+    assert served == [200] * 5 + [429] + [200] * 7
+    assert floor_seconds(12, 5) <= elapsed <= floor_seconds(12, 5) + 3
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("RateLimit-Limit 5" in m and "5 requests per 10 s" in m for m in messages) == 1
+    assert sum("HTTP 429 for GET /v1/users, retry 1 in 10.0 s" in m for m in messages) == 1
+
+
+def test_full_speed_until_the_server_refuses():
+    with Simulator(incidents=5) as sim:
+        started = time.monotonic()
+        statuses = get_users(sim, RequestPacer.from_config(None, None), 60)
+        assert time.monotonic() - started < 5  # 60 requests: more than a 50 / 10 s pace allows
+    assert statuses == [200] * 60
+
+
+def test_a_fixed_pace_never_draws_a_429():
+    with Simulator(incidents=5, rate_limit=True, rate_limit_requests=5, rate_limit_window=WINDOW) as sim:
+        started = time.monotonic()
+        statuses = get_users(sim, RequestPacer.from_config(5, WINDOW), 7)
+        elapsed = time.monotonic() - started
+        served = [e.status for e in sim.request_log]
+    assert statuses == served == [200] * 7
+    assert floor_seconds(7, 5) <= elapsed <= floor_seconds(7, 5) + 2
+
+
+def test_zero_requests_switches_pacing_off():
+    pacer = RequestPacer.from_config(0, None)
+    with Simulator(incidents=5, rate_limit=True, rate_limit_requests=5, rate_limit_window=WINDOW) as sim:
+        session = make_session(max_retries=0, backoff_factor=0.1, timeout=30, pacer=pacer)
+        headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        statuses = [session.get(f"{sim.base_url}/users", headers=headers).status_code for _ in range(7)]
+    assert statuses == [200] * 5 + [429] * 2  # no retries asked for, no pace learnt
+    assert pacer.requests is None
+
+
+def test_seconds_without_requests_is_a_config_error(monkeypatch):
+    monkeypatch.setenv("SOURCES__INCIDENT_API__API_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("SOURCES__INCIDENT_API__RATE_LIMIT_SECONDS", "5")
+    monkeypatch.delenv("SOURCES__INCIDENT_API__RATE_LIMIT_REQUESTS", raising=False)
+    with pytest.raises(IncidentApiConfigError, match="RATE_LIMIT_REQUESTS"):
+        build_source()
+
+
+def test_a_whole_run_against_a_rate_limited_api_stays_near_the_floor(tmp_path, monkeypatch):
+    limit = 20
+    with Simulator(incidents=300, seed=7, rate_limit=True, rate_limit_requests=limit,
+                   rate_limit_window=WINDOW) as sim:
+        point_project_at(monkeypatch, sim, tmp_path / "incidents.duckdb")
+        monkeypatch.setenv("SOURCES__INCIDENT_API__PER_PAGE", "50")
+        started = time.monotonic()
+        ingest()
+        elapsed = time.monotonic() - started
+        statuses = [e.status for e in sim.request_log]
+        incidents = sim.count("incidents")
+    refused = statuses.count(429)
+    # only the requests in flight when the limit was reached: one per concurrent endpoint thread
+    assert 1 <= refused <= 6
+    served = len(statuses) - refused
+    assert served > 2 * limit  # the run needs pacing
+    assert floor_seconds(served, limit) <= elapsed <= floor_seconds(served, limit) + 20
+    assert row_counts(tmp_path / "incidents.duckdb")["incidents"] == incidents
