@@ -31,7 +31,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from incident_assets.destination import DESTINATION_POOL, DestinationResource, definition_pipeline
 from incident_assets.errors import UserFacingError
-from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, ingestion_asset_key
 from incident_assets.incident_api.http import (
     ANSWER_ERRORS,
     causes,
@@ -40,12 +40,7 @@ from incident_assets.incident_api.http import (
     http_status,
 )
 from incident_assets.incident_api.sensors import api_root_answers
-from incident_assets.incident_api.source import (
-    SOURCE_NAME,
-    SkippedRecords,
-    build_source,
-    incident_api_source,
-)
+from incident_assets.incident_api.source import SkippedRecords, build_source, incident_api_source
 from incident_assets.settings import RAW_SCHEMA
 
 GROUP = "incident_api"
@@ -72,7 +67,7 @@ class IncidentApiTranslator(DagsterDltTranslator):
         spec = super().get_asset_spec(data)
         endpoint = ENDPOINTS_BY_NAME[data.resource.name]
         return spec.replace_attributes(
-            key=dg.AssetKey([SOURCE_NAME, endpoint.name]),
+            key=ingestion_asset_key(endpoint.name),
             deps=[],  # the default `<source>_<resource>` deps would be stray assets
             group_name=GROUP,
             description=f"`GET /v1/{endpoint.path}` → `{RAW_SCHEMA}.{endpoint.name}`. "
@@ -130,7 +125,7 @@ class EndpointFailure:
 
     def observation(self) -> dg.AssetObservation:
         return dg.AssetObservation(
-            asset_key=dg.AssetKey([SOURCE_NAME, self.endpoint]),
+            asset_key=ingestion_asset_key(self.endpoint),
             description=f"not loaded: {self.reason}",
             tags={"incident_assets/endpoint_failure": "true"},
             metadata={

@@ -18,8 +18,7 @@ import dagster as dg
 
 from incident_assets.destination import DESTINATION_POOL, DestinationResource, schema_columns
 from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint
-from incident_assets.incident_api.source import SOURCE_NAME
+from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, ingestion_asset_key
 
 SAMPLE = 5  # offending keys listed in the check's metadata
 
@@ -28,19 +27,14 @@ STARTED_CHECK = "every_incident_has_started_time"
 SERVICES_CHECK = "incident_services_exist"
 
 
-def asset_key(endpoint_name: str) -> dg.AssetKey:
-    """The asset key of an endpoint's ingestion asset (`incident_api/<endpoint>`)."""
-    return dg.AssetKey([SOURCE_NAME, endpoint_name])
-
-
-INCIDENTS = asset_key("incidents")
-SERVICES = asset_key("services")
+INCIDENTS = ingestion_asset_key("incidents")
+SERVICES = ingestion_asset_key("services")
 
 RAW_CHECK_SPECS: list[dg.AssetCheckSpec] = [
     *(
         dg.AssetCheckSpec(
             PRIMARY_KEY_CHECK,
-            asset=asset_key(e.name),
+            asset=ingestion_asset_key(e.name),
             blocking=True,
             description=f"`{e.primary_key}` is never null and never repeated in `{e.name}`, and the "
             "table exists after a load (ERROR: a broken load).",
@@ -101,10 +95,10 @@ def check_primary_key(
 ) -> dg.AssetCheckResult:
     """ERROR unless the endpoint's key is unique and non-null (a missing table passes only when the
     endpoint has never returned a record)."""
-    key, table = endpoint.primary_key, endpoint.name
-    identity = dict(asset_key=asset_key(table), check_name=PRIMARY_KEY_CHECK, severity=dg.AssetCheckSeverity.ERROR)
+    key, table, asset = endpoint.primary_key, endpoint.name, ingestion_asset_key(endpoint.name)
+    identity = dict(asset_key=asset, check_name=PRIMARY_KEY_CHECK, severity=dg.AssetCheckSeverity.ERROR)
     if table not in tables.present:
-        rows = _last_row_count(context, asset_key(table))
+        rows = _last_row_count(context, asset)
         if rows == 0:
             # dlt creates no table for an endpoint that has never returned a record
             return dg.AssetCheckResult(
@@ -210,7 +204,7 @@ def raw_table_checks(
     with destination.sql_client() as sql:
         tables = RawTables(sql)
         for endpoint in ENDPOINTS:
-            if dg.AssetCheckKey(asset_key(endpoint.name), PRIMARY_KEY_CHECK) in selected:
+            if dg.AssetCheckKey(ingestion_asset_key(endpoint.name), PRIMARY_KEY_CHECK) in selected:
                 yield check_primary_key(context, tables, endpoint)
         if dg.AssetCheckKey(INCIDENTS, STARTED_CHECK) in selected:
             yield check_started(tables)

@@ -26,17 +26,17 @@ from dlt.common.configuration.inject import with_config
 from dlt.common.typing import TSecretStrValue
 import requests
 
-from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, SOURCE_NAME, ingestion_asset_key
 from incident_assets.incident_api.http import (
     IncidentApiError,
     check_response,
     describe_failure,
     make_session,
 )
-from incident_assets.incident_api.source import SIMULATOR_BASE_URL, SOURCE_NAME, iso_utc
+from incident_assets.incident_api.source import SIMULATOR_BASE_URL, iso_utc
 from incident_assets.settings import API_TOKEN_ENV
 
-INCIDENTS_KEY = dg.AssetKey([SOURCE_NAME, "incidents"])
+INCIDENTS_KEY = ingestion_asset_key("incidents")
 NEW_INCIDENT_SENSOR_NAME = "incident_api_new_incidents_sensor"
 INCIDENTS_JOB_NAME = "incident_api_incidents_job"
 # far under the API's 50 requests / 10 s: one request per tick

@@ -21,7 +21,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.rest_api import rest_api_resources
 
 from incident_assets.incident_api.columnar import ArrowTables, arrow_page_hook
-from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, resource_hints
+from incident_assets.incident_api.endpoints import ENDPOINTS, SOURCE_NAME, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
     IncidentApiError,
     PageCursorPaginator,
@@ -33,7 +33,6 @@ from incident_assets.incident_api.pacing import RequestPacer
 from incident_assets.incident_api.progress import PageProgress
 from incident_assets.settings import API_TOKEN_ENV
 
-SOURCE_NAME = "incident_api"
 # `make demo` / `make dev` start the bundled simulator here
 SIMULATOR_BASE_URL = "http://127.0.0.1:8765/v1"
 # the start of the first incremental window: before any real timestamp (records dated

@@ -17,13 +17,13 @@ from incident_assets.reliability.html_report import REPORT_TABLES, write_html_re
 from incident_assets.reliability.previews import (
     asset_description, column_schema, headline_metadata, preview_markdown,
 )
-from incident_assets.reliability.inputs import ingestion_resource
+from incident_assets.incident_api.endpoints import ingestion_asset_key
 from incident_assets.reliability.runner import (
     DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_SLO_TARGET, DEFAULT_SLO_TARGETS, ReportParams,
     ReportSqlError, ReportTable, report_tables, run_reports, validated_impact_weights,
 )
 from incident_assets.settings import (
-    AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, RAW_SCHEMA, REPORT_SCHEMA, configured_timezone, destination_name,
+    AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, REPORT_SCHEMA, configured_timezone, destination_name,
 )
 
 GROUP = "reliability"
@@ -121,10 +121,10 @@ def table_key(name: str) -> dg.AssetKey:
 
 
 def _spec(table: ReportTable) -> dg.AssetSpec:
-    raw_deps = sorted({ingestion_resource(t) for t in table.raw_inputs})
+    raw_deps = sorted({ingestion_asset_key(t) for t in table.raw_inputs})
     return dg.AssetSpec(
         key=table_key(table.name),
-        deps=[dg.AssetKey([RAW_SCHEMA, r]) for r in raw_deps] + [table_key(t) for t in table.report_inputs],
+        deps=raw_deps + [table_key(t) for t in table.report_inputs],
         description=asset_description(table),
         group_name=GROUP,
         owners=OWNERS,
