@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from dagster._core.events import DagsterEventType
 
+from incident_assets.errors import redact
 from incident_assets.incident_api import schedules as schedules_module
 from incident_assets.incident_api.assets import GROUP, incident_api_assets
 from incident_assets.incident_api.checks import (
@@ -21,11 +22,7 @@ from incident_assets.incident_api.checks import (
     incident_api_checks,
 )
 from incident_assets.incident_api.endpoints import ENDPOINTS
-from incident_assets.incident_api.sensors import (
-    INCIDENTS_KEY,
-    new_incident_sensor,
-    redact,
-)
+from incident_assets.incident_api.sensors import INCIDENTS_KEY, new_incident_sensor
 from incident_assets.simulator import FaultConfig
 from incident_assets.operations.sensors import FAILURE_TAG, RUN_FAILURE_SENSOR_NAME, run_failure_recorder
 from incident_assets.resources import project_resources
