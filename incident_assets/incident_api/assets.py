@@ -74,7 +74,7 @@ class IncidentApiTranslator(DagsterDltTranslator):
             f"{endpoint.description}",
             owners=OWNERS,
         ).merge_attributes(
-            # dagster-dlt names the table after the source, not the dataset (notes §2.4)
+            # dagster-dlt names the table after the source, not the dataset
             metadata={"dagster/table_name": f"{RAW_SCHEMA}.{endpoint.name}"},
         )
 
@@ -243,7 +243,7 @@ def type_drift(pipeline: dlt.Pipeline) -> list[str]:
 
     dlt's normalizer flags them `variant`; the Arrow path (columnar.py) names them alike."""
     # read the raw table dicts: dagster-dlt strips `name`/`data_type` off the live schema
-    # while emitting metadata (notes §3 #1), which confuses dlt's own table helpers
+    # while emitting metadata, which confuses dlt's own table helpers
     return sorted(
         f"{table_name}.{name}"
         for table_name, table in pipeline.default_schema.tables.items()

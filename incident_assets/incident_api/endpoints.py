@@ -283,7 +283,7 @@ ENDPOINTS_BY_NAME: dict[str, Endpoint] = {e.name: e for e in ENDPOINTS}
 def resource_hints(endpoint: Endpoint) -> dict[str, Any]:
     """`dlt.resource` keyword arguments giving an endpoint's tables their declared shape.
 
-    A deep copy each time: dlt and dagster-dlt edit column dicts in place (notes §3 #1).
+    A deep copy each time: dlt and dagster-dlt edit column dicts in place.
     """
     return copy.deepcopy({
         "name": endpoint.name,

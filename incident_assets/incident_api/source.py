@@ -2,7 +2,7 @@
 
 A factory in the shape of dlt's verified sources: its parameters are configuration, resolved
 by dlt from `SOURCES__INCIDENT_API__*` environment variables or `.dlt/*.toml`. Call it once per
-run: dagster-dlt mutates the source's schema while emitting metadata (notes §3 #1).
+run: dagster-dlt mutates the source's schema while emitting metadata.
 """
 
 from __future__ import annotations
