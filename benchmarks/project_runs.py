@@ -27,19 +27,19 @@ def step_timings(pipeline: Any) -> dict[str, float]:
 
 def ingest() -> None:
     import dagster as dg
-    from dagster_dlt import DagsterDltResource
 
-    from incident_assets.destination import make_pipeline
+    from incident_assets.destination import current_destination
     from incident_assets.incident_api.assets import incident_api_assets
+    from incident_assets.resources import project_resources
 
     excluded = {e for e in os.environ.get(EXCLUDE_ENV, "").split(",") if e}
     keys = [k for k in incident_api_assets.keys if k.path[-1] not in excluded]
     started = time.perf_counter()
-    result = dg.materialize([incident_api_assets], resources={"dlt": DagsterDltResource()},
+    result = dg.materialize([incident_api_assets], resources=project_resources(),
                             selection=keys if excluded else None)
     seconds = time.perf_counter() - started
     assert result.success
-    pipeline = make_pipeline()  # restores the working dir the run used, trace included
+    pipeline = current_destination().pipeline()  # restores the working dir the run used, trace included
     trace = pipeline.last_trace
     rows = {}
     if trace is not None and trace.last_normalize_info is not None:
@@ -51,10 +51,12 @@ def reports() -> None:
     import dagster as dg
 
     from incident_assets.reliability.assets import reliability_assets
+    from incident_assets.resources import project_resources
 
     started = time.perf_counter()
     result = dg.materialize(
         [reliability_assets],
+        resources=project_resources(),
         run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF}}}},
     )
     seconds = time.perf_counter() - started

@@ -1,8 +1,9 @@
-"""The dlt pipeline every asset loads into and reads from: DuckDB by default.
+"""The destination every asset loads into and reads from: DuckDB by default.
 
 `INCIDENT_ASSETS_DESTINATION` picks any dlt destination (`duckdb`, `postgres`, ...); its
-credentials come from dlt's own keys (`DESTINATION__<NAME>__CREDENTIALS`). Build a pipeline
-per run: it is cheap, and it picks up configuration changed since import.
+credentials come from dlt's own keys (`DESTINATION__<NAME>__CREDENTIALS`). The assets get it
+as the Dagster resource `destination` (`DestinationResource`), which builds a pipeline per
+run: it is cheap, and it picks up configuration changed since import.
 """
 
 from __future__ import annotations
@@ -12,105 +13,163 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+import dagster as dg
 import dlt
 import duckdb
 from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.common.destination import Destination
+from pydantic import Field
 
-from incident_assets.incident_api.http import IncidentApiError
-from incident_assets.settings import DATA_DIR, DEFAULT_DUCKDB_PATH, PIPELINE_NAME, RAW_SCHEMA, destination_name
+from incident_assets.errors import UserFacingError, redact
+from incident_assets.settings import (
+    DATA_DIR, DEFAULT_DUCKDB_PATH, DESTINATION_ENV, PIPELINE_NAME, RAW_SCHEMA, destination_name,
+)
 
-# dlt's default insert-values files cost 3x the time and 19x the memory of parquet on
-# incident data (measured); use parquet where the destination loads it natively. Elsewhere
-# dlt's default: for postgres that is insert_values (dlt 1.31 loads parquet into postgres
-# only with the optional ADBC driver, which the project does not install).
+# parquet where the destination loads it natively (much faster and leaner than dlt's default
+# insert-values files, see the README's measurements); elsewhere dlt's default: for postgres
+# that is insert_values (dlt 1.31 loads parquet into postgres only with the optional ADBC
+# driver, which the project does not install).
 LOADER_FILE_FORMAT = {"duckdb": "parquet"}
-USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 # DuckDB's lock error names the process holding the file: `... is held in <program> (PID <n>)`
 LOCK_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 DUCKDB_CREDENTIALS_KEY = "DESTINATION__DUCKDB__CREDENTIALS"
+# every writer of the destination shares this pool; limit it to 1 for DuckDB (one writer)
+DESTINATION_POOL = "incident_assets_destination"
+DESTINATION_RESOURCE_KEY = "destination"
 
 
-def duckdb_path() -> Path:
-    configured = dlt.config.get("destination.duckdb.credentials", str)
-    return Path(configured) if configured else DEFAULT_DUCKDB_PATH
+class DestinationConfigError(UserFacingError):
+    """The destination cannot be used as configured; the message names the key, never a secret."""
 
 
-def make_destination(name: Optional[str] = None) -> Any:
-    name = name or destination_name()
-    # catalogs are replaced through a staging dataset, in one transaction: a failed
-    # load leaves the previous catalog in place
-    if name == "duckdb":
-        path = duckdb_path()  # its folder is created by check_destination, at run time
-        return dlt.destinations.duckdb(
-            credentials=str(path),
-            replace_strategy="insert-from-staging",
-            # DuckDB parallelizes each statement itself; concurrent jobs only add memory
-            # (100,000 incidents with their alerts: peak sampled at 903 MB with 2 jobs, 589 MB
-            # with 1, load step as long). It costs small loads about 2 s (per-job latency no
-            # longer overlaps).
-            max_parallel_load_jobs=1,
-        )
-    return Destination.from_reference(name, replace_strategy="insert-from-staging")
+class DestinationResource(dg.ConfigurableResource):
+    """The dlt destination the raw tables are loaded into and the reports are built in."""
 
-
-def working_dir() -> Optional[str]:
-    """dlt's local working dir (state, schemas, load packages) for the configured destination.
-
-    `DLT_DATA_DIR` set: dlt's own layout under it. Else one dir per destination, beside the
-    data (`data/.incidents.dlt/` for `data/incidents.duckdb`): a dir shared by several
-    destinations makes dlt warn that the destination in its state differs, and it holds
-    nothing that the destination does not (dlt restores state and schema from there).
-    """
-    if os.environ.get("DLT_DATA_DIR", "").strip():
-        return None
-    name = destination_name()
-    if name == "duckdb":
-        path = duckdb_path()
-        return str(path.parent / f".{path.stem}.dlt")
-    return str(DATA_DIR / ".dlt" / name)
-
-
-def make_pipeline(pipelines_dir: Optional[str] = None) -> dlt.Pipeline:
-    """The project's pipeline for the configured destination, working in `working_dir()`."""
-    return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        destination=make_destination(),
-        dataset_name=RAW_SCHEMA,
-        pipelines_dir=pipelines_dir or working_dir(),
+    name: str = Field(
+        default="duckdb",
+        description=f"dlt destination name (`duckdb`, `postgres`, ...), from {DESTINATION_ENV}; "
+        "its credentials come from dlt's key DESTINATION__<NAME>__CREDENTIALS.",
     )
+    duckdb_file: Optional[str] = Field(
+        default=None,
+        description=f"The DuckDB file (destination duckdb), from {DUCKDB_CREDENTIALS_KEY}; "
+        "else dlt's `destination.duckdb.credentials`, else data/incidents.duckdb.",
+    )
+
+    def destination_name(self) -> str:
+        """The configured destination's name; blank means duckdb."""
+        return self.name.strip() or "duckdb"
+
+    def duckdb_path(self) -> Path:
+        """The DuckDB file the duckdb destination writes (its folder is created by `check`)."""
+        if self.duckdb_file and self.duckdb_file.strip():
+            return Path(self.duckdb_file.strip())
+        configured = dlt.config.get("destination.duckdb.credentials", str)
+        return Path(configured) if configured else DEFAULT_DUCKDB_PATH
+
+    def dlt_destination(self) -> Any:
+        """The dlt destination object, configured for the project's loads."""
+        name = self.destination_name()
+        # catalogs are replaced through a staging dataset, in one transaction: a failed
+        # load leaves the previous catalog in place
+        if name == "duckdb":
+            return dlt.destinations.duckdb(
+                credentials=str(self.duckdb_path()),
+                replace_strategy="insert-from-staging",
+                # DuckDB parallelizes each statement itself; concurrent jobs only add memory
+                # (measured in the README); small loads lose the overlap of per-job latency
+                max_parallel_load_jobs=1,
+            )
+        return Destination.from_reference(name, replace_strategy="insert-from-staging")
+
+    def working_dir(self) -> Optional[str]:
+        """dlt's local working dir (state, schemas, load packages) for this destination.
+
+        `DLT_DATA_DIR` set: dlt's own layout under it. Else one dir per destination, beside the
+        data (`data/.incidents.dlt/` for `data/incidents.duckdb`): a dir shared by several
+        destinations makes dlt warn that the destination in its state differs, and it holds
+        nothing that the destination does not (dlt restores state and schema from there).
+        """
+        if os.environ.get("DLT_DATA_DIR", "").strip():
+            return None
+        name = self.destination_name()
+        if name == "duckdb":
+            path = self.duckdb_path()
+            return str(path.parent / f".{path.stem}.dlt")
+        return str(DATA_DIR / ".dlt" / name)
+
+    def pipeline(self, pipelines_dir: Optional[str] = None) -> dlt.Pipeline:
+        """The project's pipeline into this destination, working in `working_dir()`."""
+        return dlt.pipeline(
+            pipeline_name=PIPELINE_NAME,
+            destination=self.dlt_destination(),
+            dataset_name=RAW_SCHEMA,
+            pipelines_dir=pipelines_dir or self.working_dir(),
+        )
+
+    def sql_client(self) -> Any:
+        """A SQL client of the destination (a context manager: one connection)."""
+        return self.pipeline().sql_client()
+
+    def check(self, pipeline: Optional[dlt.Pipeline] = None) -> None:
+        """The pre-flight check (`check_destination`) before a run does any work."""
+        check_destination(pipeline or self.pipeline(), self.duckdb_path())
+
+    def loader_file_format(self) -> Optional[str]:
+        """The file format dlt should load with, or None for dlt's default."""
+        return LOADER_FILE_FORMAT.get(self.destination_name())
+
+
+def destination_resource() -> DestinationResource:
+    """The resource the definitions register: each setting read from its environment
+    variable (shown as such in the UI's resources view) when that is set."""
+    settings = {"name": DESTINATION_ENV, "duckdb_file": DUCKDB_CREDENTIALS_KEY}
+    return DestinationResource(**{
+        field: dg.EnvVar(variable) for field, variable in settings.items() if os.environ.get(variable, "").strip()
+    })
+
+
+def current_destination() -> DestinationResource:
+    """The destination as configured now, for code outside a Dagster run (the CLI, tests)."""
+    return DestinationResource(name=destination_name())
 
 
 def definition_pipeline() -> dlt.Pipeline:
     """The pipeline dagster-dlt reads names from when definitions load. In dlt's default
     working dir, so that loading definitions creates nothing in the project; runs use
-    `make_pipeline()`."""
-    return dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=make_destination(), dataset_name=RAW_SCHEMA)
-
-
-def loader_file_format() -> Optional[str]:
-    return LOADER_FILE_FORMAT.get(destination_name())
-
-
-class DestinationConfigError(IncidentApiError):
-    """The destination cannot be used as configured; the message names the key, never a secret.
-
-    (An IncidentApiError so that the assets' existing handler shows the message as is.)
-    """
+    the `destination` resource's pipeline."""
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME, destination=current_destination().dlt_destination(), dataset_name=RAW_SCHEMA
+    )
 
 
 def credentials_key(name: str) -> str:
+    """dlt's environment key for a destination's credentials (named in error messages)."""
     return f"DESTINATION__{name.upper()}__CREDENTIALS"
 
 
-def _scrub(text: str, secret: Optional[str]) -> str:
-    text = USERINFO.sub(r"\1***@", text)
-    if secret:
-        text = text.replace(secret, "***")
-    return " ".join(text.split())
+def schema_columns(sql_client: Any, schema: str, table: Optional[str] = None) -> dict[str, list[tuple[str, str]]]:
+    """table -> [(column, type)] in column order, for the tables and views of `schema` (or just
+    `table`), from `information_schema` (which both DuckDB and PostgreSQL have): the one place
+    the project reads it. `sql_client` is anything with dlt's `execute_sql`."""
+    where = f"table_schema = {_quoted(schema)}"
+    if table is not None:
+        where += f" and table_name = {_quoted(table)}"
+    rows = sql_client.execute_sql(
+        f"select table_name, column_name, data_type from information_schema.columns where {where} "
+        "order by table_name, ordinal_position"
+    )
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for name, column, kind in rows or []:
+        columns.setdefault(name, []).append((column, str(kind).lower()))
+    return columns
 
 
-def check_destination(pipeline: dlt.Pipeline) -> None:
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def check_destination(pipeline: dlt.Pipeline, duckdb_file: Path) -> None:
     """Opens one connection to the pipeline's destination, before any work is done.
 
     Turns missing credentials, a refused login or an unreachable server into one
@@ -121,7 +180,7 @@ def check_destination(pipeline: dlt.Pipeline) -> None:
     if destination is None:
         return
     if destination.destination_type.endswith(".duckdb"):
-        check_duckdb_file(duckdb_path())
+        check_duckdb_file(duckdb_file)
         return
     name = destination.destination_name
     key = credentials_key(name)
@@ -141,7 +200,8 @@ def check_destination(pipeline: dlt.Pipeline) -> None:
         with client:
             client.execute_sql("select 1")
     except Exception as e:
-        reason = _scrub(str(e), getattr(credentials, "password", None)) or type(e).__name__
+        password = getattr(credentials, "password", None)
+        reason = " ".join(redact(str(e), [password] if password else []).split()) or type(e).__name__
         raise DestinationConfigError(
             f"cannot connect to the {name} destination{where}: {reason} (check {key})"
         ) from None

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any, Optional
 
-from incident_assets.destination import make_pipeline
+from incident_assets.destination import DestinationResource, current_destination, schema_columns
 from incident_assets.reliability.previews import headline_metadata
 from incident_assets.reliability.runner import ReportParams, report_tables
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
-
-TABLES_SQL = f"""
-select table_schema, table_name from information_schema.tables
-where table_schema in ('{RAW_SCHEMA}', '{REPORT_SCHEMA}') and not starts_with(table_name, '_dlt')
-order by 1, 2
-"""
 
 HEADLINE_SQL = f"""
 select month, metric, n, p50_seconds / 60, p90_seconds / 60
@@ -24,10 +19,21 @@ order by metric
 """
 
 
-def print_summary() -> None:
-    pipeline = make_pipeline()
-    with pipeline.sql_client() as sql:
-        tables = sql.execute_sql(TABLES_SQL)
+def data_tables(sql: Any) -> list[tuple[str, str]]:
+    """(schema, table) of every raw and report table, without dlt's bookkeeping tables."""
+    return [
+        (schema, table)
+        for schema in sorted((RAW_SCHEMA, REPORT_SCHEMA))
+        for table in sorted(schema_columns(sql, schema))
+        if not table.startswith("_dlt")
+    ]
+
+
+def print_summary(destination: Optional[DestinationResource] = None) -> None:
+    """Prints each table's row count, the latest month's MTTx and every report's headline
+    numbers (the configured destination by default)."""
+    with (destination or current_destination()).sql_client() as sql:
+        tables = data_tables(sql)
         print(f"{'table':<50} {'rows':>10}")
         for schema, table in tables:
             (count,) = sql.execute_sql(f'select count(*) from "{schema}"."{table}"')[0]

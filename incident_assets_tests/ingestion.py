@@ -7,10 +7,17 @@ from typing import Any, Optional, Sequence
 
 import dagster as dg
 import duckdb
-from dagster_dlt import DagsterDltResource
 
+from incident_assets.destination import schema_columns
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.endpoints import ENDPOINTS
+from incident_assets.resources import project_resources
+
+
+def materialize(assets: Sequence[Any], **kwargs: Any) -> dg.ExecuteInProcessResult:
+    """Dagster's `materialize` with the project's resources, configured from the environment as
+    it is now (tests set it per test)."""
+    return dg.materialize(assets, resources=project_resources(), **kwargs)
 
 
 def ingest(
@@ -20,9 +27,8 @@ def ingest(
     instance: Optional[dg.DagsterInstance] = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize the ingestion assets (all, or `selection` like ["incident_api/teams"])."""
-    return dg.materialize(
+    return materialize(
         [incident_api_assets],
-        resources={"dlt": DagsterDltResource()},
         selection=[dg.AssetKey.from_user_string(s) for s in selection] if selection else None,
         run_config={"ops": {"incident_api_assets": {"config": run_config}}} if run_config else None,
         raise_on_error=raise_on_error,
@@ -44,14 +50,26 @@ def query(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def tables(db: Path, schema: str = "incident_api") -> set[str]:
+class ReadOnlyFile:
+    """A DuckDB file read through the one method the project's SQL helpers use (`execute_sql`)."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+
+    def execute_sql(self, sql: str) -> list[tuple]:
+        return query(self.db, sql)
+
+
+def columns(db: Path, schema: str = "incident_api") -> dict[str, list[str]]:
+    """table -> column names, for every table of `schema` but dlt's own."""
     if not db.exists():
-        return set()
-    return {
-        t
-        for (t,) in query(db, f"select table_name from information_schema.tables where table_schema = '{schema}'")
-        if not t.startswith("_dlt")
-    }
+        return {}
+    found = schema_columns(ReadOnlyFile(db), schema)
+    return {t: [c for c, _ in cols] for t, cols in found.items() if not t.startswith("_dlt")}
+
+
+def tables(db: Path, schema: str = "incident_api") -> set[str]:
+    return set(columns(db, schema))
 
 
 def row_counts(db: Path) -> dict[str, int]:
@@ -66,16 +84,8 @@ def row_counts(db: Path) -> dict[str, int]:
 def table_contents(db: Path) -> dict[str, list[tuple]]:
     """Every raw table without dlt's bookkeeping columns, rows sorted: comparable across loads."""
     contents = {}
-    for table in sorted(tables(db)):
-        cols = [
-            c
-            for (c,) in query(
-                db,
-                "select column_name from information_schema.columns where table_schema = "
-                f"'incident_api' and table_name = '{table}' order by column_name",
-            )
-            if not c.startswith("_dlt")
-        ]
+    for table, names in sorted(columns(db).items()):
+        cols = sorted(c for c in names if not c.startswith("_dlt"))
         quoted = ", ".join(f'"{c}"' for c in cols)
         contents[table] = sorted(query(db, f'select {quoted} from incident_api."{table}"'), key=repr)
     return contents

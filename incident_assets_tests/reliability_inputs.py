@@ -323,7 +323,7 @@ class TestDestination:
         return dlt.destinations.postgres(credentials=self.postgres_url)
 
     def env(self) -> dict[str, str]:
-        """Environment making `make_pipeline()` (the assets) point at this destination."""
+        """Environment making the `destination` resource (the assets) point at this destination."""
         env = {"INCIDENT_ASSETS_DESTINATION": self.engine}
         if self.engine == "duckdb":
             env["DESTINATION__DUCKDB__CREDENTIALS"] = str(self.duckdb_path)

@@ -18,7 +18,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import requests
-from dagster_dlt import DagsterDltResource
 
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.http import check_response
@@ -28,6 +27,7 @@ from incident_assets.incident_api.source import iso_utc
 from incident_assets.local import RunOutput, UsageError, check_port_free, port_setting
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import DEFAULT_TOKEN
+from incident_assets_tests.ingestion import materialize
 
 # ---------------------------------------------------------------- ports
 
@@ -98,8 +98,8 @@ def test_a_locked_duckdb_file_names_the_file_and_the_process(project, duckdb_pat
     try:
         assert holder.stdout.readline().strip() == "ready"
         sim.clear_log()
-        result = dg.materialize(
-            [incident_api_assets], resources={"dlt": DagsterDltResource()}, raise_on_error=False
+        result = materialize(
+            [incident_api_assets], raise_on_error=False
         )
     finally:
         holder.kill()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from incident_assets.destination import make_pipeline
+from incident_assets.destination import current_destination
 from incident_assets.incident_api.endpoints import ENDPOINTS
 from incident_assets_tests.ingestion import (
     failure_message,
@@ -104,7 +104,7 @@ def test_a_changed_incident_replaces_its_child_rows_even_when_a_list_empties(pro
 
 def test_an_older_nested_layout_is_named_and_drop_and_reload_rebuilds_it(project, duckdb_path):
     # what loads before the Arrow path left behind: incident lists as dlt *nested* tables
-    make_pipeline().run(
+    current_destination().pipeline().run(
         [{"id": "old-1", "milestones": [{"id": "m-1", "type": "started"}]}],
         table_name="incidents", write_disposition="merge", primary_key="id",
         loader_file_format="parquet",

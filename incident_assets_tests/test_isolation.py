@@ -12,7 +12,6 @@ import time
 import dagster as dg
 import pytest
 import requests
-from dagster_dlt import DagsterDltResource
 
 from incident_assets.definitions import defs
 from incident_assets.incident_api.assets import incident_api_assets
@@ -21,7 +20,7 @@ from incident_assets.incident_api.http import runaway_reason
 from incident_assets.reliability.assets import reliability_assets
 from incident_assets.simulator import DEFAULT_TOKEN, FaultConfig
 from incident_assets.simulator.__main__ import parse_args
-from incident_assets_tests.ingestion import failure_message, ingest, query, row_counts
+from incident_assets_tests.ingestion import failure_message, ingest, materialize, query, row_counts
 
 # a run that could hang would take minutes; a healthy one takes seconds
 NO_HANG_SECONDS = 60
@@ -130,13 +129,11 @@ def test_reports_that_do_not_read_the_broken_table_are_computed(project, duckdb_
     report whose inputs are loaded, and that run computes them."""
     sim = project
     sim.set_faults(FaultConfig(forbidden_path="webhooks"))
-    resources = {"dlt": DagsterDltResource()}
     with dg.DagsterInstance.ephemeral() as instance:
         # the automation sensor has ticked before the load (its first tick only sets a cursor)
         before = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         started = time.monotonic()
-        first = dg.materialize([incident_api_assets, reliability_assets], resources=resources,
-                               instance=instance, raise_on_error=False)
+        first = materialize([incident_api_assets, reliability_assets], instance=instance, raise_on_error=False)
         assert time.monotonic() - started < NO_HANG_SECONDS
         assert not first.success
         assert {k.path[0] for k in map(lambda e: e.asset_key, first.get_asset_materialization_events())} == {"incident_api"}
@@ -145,8 +142,7 @@ def test_reports_that_do_not_read_the_broken_table_are_computed(project, duckdb_
         reports = {k for k in reliability_assets.keys if evaluation.get_num_requested(k)}
         # every report but the one that reads webhooks
         assert reports == set(reliability_assets.keys) - {dg.AssetKey(["reliability", "catalog_health"])}
-        second = dg.materialize([incident_api_assets, reliability_assets], resources=resources,
-                                instance=instance, selection=sorted(reports))
+        second = materialize([incident_api_assets, reliability_assets], instance=instance, selection=sorted(reports))
         assert second.success
     (facts,) = query(duckdb_path, "select count(*) from reliability.incident_facts")
     assert facts[0] == sim.count("incidents")

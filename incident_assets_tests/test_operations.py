@@ -11,8 +11,8 @@ import dagster as dg
 import duckdb
 import pytest
 from dagster._core.events import DagsterEventType
-from dagster_dlt import DagsterDltResource
 
+from incident_assets.errors import redact
 from incident_assets.incident_api import schedules as schedules_module
 from incident_assets.incident_api.assets import GROUP, incident_api_assets
 from incident_assets.incident_api.checks import (
@@ -22,13 +22,11 @@ from incident_assets.incident_api.checks import (
     incident_api_checks,
 )
 from incident_assets.incident_api.endpoints import ENDPOINTS
-from incident_assets.incident_api.sensors import (
-    INCIDENTS_KEY,
-    new_incident_sensor,
-    redact,
-)
+from incident_assets.incident_api.sensors import INCIDENTS_KEY, new_incident_sensor
 from incident_assets.simulator import FaultConfig
 from incident_assets.operations.sensors import FAILURE_TAG, RUN_FAILURE_SENSOR_NAME, run_failure_recorder
+from incident_assets.resources import project_resources
+from incident_assets_tests.ingestion import materialize
 
 INCIDENTS_PATH = "/v1/incidents"
 
@@ -120,7 +118,7 @@ def test_daily_schedule_targets_the_ingestion_group_at_the_configured_time(monke
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 5 * * *", "UTC")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     defs = dg.Definitions(
-        assets=[incident_api_assets], schedules=[schedule], resources={"dlt": DagsterDltResource()}
+        assets=[incident_api_assets], schedules=[schedule], resources=project_resources()
     )
     job = defs.resolve_job_def(schedule.job_name)
     assert job.asset_layer.selected_asset_keys == {key(e.name) for e in ENDPOINTS}
@@ -151,9 +149,8 @@ def run_with_checks(
     instance: dg.DagsterInstance, checks_only: bool = False, raise_on_error: bool = True
 ) -> dg.ExecuteInProcessResult:
     """Ingestion plus every raw check, or the checks alone (over what is already loaded)."""
-    return dg.materialize(
+    return materialize(
         [incident_api_assets, *incident_api_checks],
-        resources={"dlt": DagsterDltResource()},
         instance=instance,
         selection=dg.AssetSelection.checks(*incident_api_checks) if checks_only else None,
         raise_on_error=raise_on_error,
@@ -319,8 +316,8 @@ def test_failed_ingestion_is_recorded_on_its_assets_without_the_token(project, m
     secret = "fhb-wrong-token-4b5c6d"
     monkeypatch.setenv("SOURCES__INCIDENT_API__API_TOKEN", secret)
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize(
-            [incident_api_assets], resources={"dlt": DagsterDltResource()}, instance=instance, raise_on_error=False
+        result = materialize(
+            [incident_api_assets], instance=instance, raise_on_error=False
         )
         assert not result.success
         run_failure_recorder(failure_context(instance, result))
@@ -348,7 +345,7 @@ def test_failure_summary_scrubs_a_token_that_leaks_into_an_error(project, monkey
         raise RuntimeError(f"request failed with headers {{'Authorization': 'Bearer {secret}'}} token={secret}")
 
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize([leaky], instance=instance, raise_on_error=False)
+        result = materialize([leaky], instance=instance, raise_on_error=False)
         run_failure_recorder(failure_context(instance, result))
         observation = failure_observations(instance, [dg.AssetKey(["incident_api", "leaky"])])["incident_api/leaky"]
     assert "RuntimeError: request failed" in observation.description

@@ -12,13 +12,13 @@ import dagster as dg
 import psycopg2
 import pytest
 import yaml
-from dagster_dlt import DagsterDltResource
 
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.reliability.assets import reliability_assets
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets_tests import postgres
 from incident_assets_tests.conftest import point_project_at
+from incident_assets_tests.ingestion import materialize
 
 INSTANCE_YAML = PROJECT_ROOT / "deploy" / "dagster.postgres.yaml"
 SELECTION = ["incident_api/incidents", "incident_api/severities", "reliability/incident_facts"]
@@ -59,9 +59,8 @@ def test_runs_and_materializations_live_in_postgres(simulator, postgres_server, 
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
             assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
-            result = dg.materialize(
+            result = materialize(
                 [incident_api_assets, reliability_assets],
-                resources={"dlt": DagsterDltResource()},
                 selection=SELECTION,
                 run_config={"ops": {"reliability_assets": {"config": {"as_of": "2026-10-20T12:00:00Z"}}}},
                 instance=instance,

@@ -20,7 +20,7 @@ from incident_assets.reliability.assets import reliability_assets
 from incident_assets.reliability.runner import report_tables
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at
-from incident_assets_tests.ingestion import failure_message, ingest
+from incident_assets_tests.ingestion import failure_message, ingest, materialize
 from incident_assets_tests.ingestion import query as duckdb_query
 
 KEY = "DESTINATION__POSTGRES__CREDENTIALS"
@@ -56,7 +56,7 @@ def use_postgres(monkeypatch: pytest.MonkeyPatch, sim: Simulator, url: str, tmp_
 
 
 def report(as_of: str = AS_OF) -> dg.ExecuteInProcessResult:
-    return dg.materialize([reliability_assets], run_config={
+    return materialize([reliability_assets], run_config={
         "ops": {"reliability_assets": {"config": {"as_of": as_of}}}})
 
 

@@ -10,7 +10,7 @@ import pytest
 from incident_assets.reliability.assets import reliability_assets, reliability_html_report
 from incident_assets.reliability.previews import markdown_text
 from incident_assets.reliability.runner import ReportSqlError, parse_report_file, report_tables
-from incident_assets_tests.ingestion import failure_message
+from incident_assets_tests.ingestion import failure_message, materialize
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, WEIGHTS, loaded_destination
 
 RUN_CONFIG = {"ops": {"reliability_assets": {"config": {"as_of": AS_OF_ISO}}}}
@@ -66,7 +66,7 @@ def test_descriptions_keep_angle_brackets_and_code():
 
 
 def test_materialize_all_with_metadata(golden_env):
-    result = dg.materialize([reliability_assets], run_config=RUN_CONFIG)
+    result = materialize([reliability_assets], run_config=RUN_CONFIG)
     assert result.success
     meta = materializations(result)
     assert set(meta) == set(report_tables())
@@ -108,16 +108,16 @@ def test_materialize_all_with_metadata(golden_env):
 
 def test_as_of_from_env(golden_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_AS_OF", "2024-03-10T13:00:00Z")
-    result = dg.materialize([reliability_assets], selection="reliability/incident_facts")
+    result = materialize([reliability_assets], selection="reliability/incident_facts")
     assert result.success
     assert golden_env.query("select distinct as_of from reliability.incident_facts")[0][0].isoformat() \
         == "2024-03-10T13:00:00+00:00"
 
 
 def test_subset_runs_only_selected(golden_env):
-    assert dg.materialize([reliability_assets], run_config=RUN_CONFIG,
+    assert materialize([reliability_assets], run_config=RUN_CONFIG,
                           selection="reliability/incident_facts").success
-    result = dg.materialize([reliability_assets], run_config=RUN_CONFIG,
+    result = materialize([reliability_assets], run_config=RUN_CONFIG,
                             selection="reliability/open_incident_backlog")
     assert set(materializations(result)) == {"open_incident_backlog"}
     tables = {r[0] for r in golden_env.query(
@@ -126,7 +126,7 @@ def test_subset_runs_only_selected(golden_env):
 
 
 def test_bad_as_of_fails_clearly(golden_env):
-    result = dg.materialize([reliability_assets], run_config={"ops": {"reliability_assets": {"config": {
+    result = materialize([reliability_assets], run_config={"ops": {"reliability_assets": {"config": {
         "as_of": "yesterday"}}}}, raise_on_error=False)
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
@@ -134,9 +134,9 @@ def test_bad_as_of_fails_clearly(golden_env):
 
 
 def test_html_report_asset(golden_env, tmp_path):
-    assert dg.materialize([reliability_assets], run_config=RUN_CONFIG).success
+    assert materialize([reliability_assets], run_config=RUN_CONFIG).success
     path = tmp_path / "out" / "report.html"
-    result = dg.materialize([reliability_html_report], run_config={
+    result = materialize([reliability_html_report], run_config={
         "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
     meta = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
     assert meta["path"].value == str(path.resolve()) and path.exists()
@@ -156,13 +156,13 @@ def weights_run(weights=None, **config) -> dict:
 
 def test_impact_weights_from_env_and_run_config(weights_env, monkeypatch):
     # Auth is Partially Unavailable all February (41760 min): 0.3 by default
-    assert dg.materialize([reliability_assets], run_config=weights_run()).success
+    assert materialize([reliability_assets], run_config=weights_run()).success
     assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.3 * 41760)
     monkeypatch.setenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", '{"partially unavailable": 0.5}')
-    assert dg.materialize([reliability_assets], run_config=weights_run()).success
+    assert materialize([reliability_assets], run_config=weights_run()).success
     assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.5 * 41760)
     # run config wins over the env var; names are matched trimmed and in any case
-    assert dg.materialize([reliability_assets], run_config=weights_run({" Partially UNAVAILABLE": 0.1})).success
+    assert materialize([reliability_assets], run_config=weights_run({" Partially UNAVAILABLE": 0.1})).success
     assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.1 * 41760)
 
 
@@ -179,7 +179,7 @@ def test_impact_weights_from_env_and_run_config(weights_env, monkeypatch):
 def test_bad_impact_weights_fail_before_any_sql(weights_env, monkeypatch, env, weights, fragment):
     if env is not None:
         monkeypatch.setenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", env)
-    result = dg.materialize([reliability_assets], run_config=weights_run(weights), raise_on_error=False)
+    result = materialize([reliability_assets], run_config=weights_run(weights), raise_on_error=False)
     assert not result.success
     message = failure_message(result)
     assert fragment in message, message

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_dlt import DagsterDltResource
 
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.reliability.assets import reliability_assets
 from incident_assets.simulator import Simulator
 from incident_assets_tests import reliability_reference as reference
 from incident_assets_tests.conftest import point_project_at
-from incident_assets_tests.ingestion import query
+from incident_assets_tests.ingestion import materialize, query
 from incident_assets_tests.test_reliability_reference import assert_availability_matches
 
 AS_OF = "2026-10-20T12:00:00Z"  # inside the simulator's data, so that the current month is cut
@@ -26,9 +25,8 @@ def loaded(tmp_path_factory) -> tuple[Path, list[dict], list[dict]]:
     db = tmp_path_factory.mktemp("e2e") / "incidents.duckdb"
     with Simulator(incidents=600, seed=11) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, db)
-        result = dg.materialize(
+        result = materialize(
             [incident_api_assets, reliability_assets],
-            resources={"dlt": DagsterDltResource()},
             run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF}}}},
         )
         assert result.success

@@ -12,7 +12,8 @@ from typing import Iterator
 import pytest
 from pytest import approx
 
-from incident_assets.reliability.runner import ReportParams, report_tables, run_reports, schema_columns
+from incident_assets.destination import schema_columns
+from incident_assets.reliability.runner import ReportParams, report_tables, run_reports
 from incident_assets_tests import postgres
 from incident_assets_tests.reliability_inputs import (
     AS_OF, GOLDEN, WEIGHTS, TestDestination, incident, loaded_destination, ms,

@@ -16,6 +16,7 @@ from pytest import approx
 from incident_assets.reliability.assets import reliability_assets
 from incident_assets.reliability.runner import HOURS_OF_WEEK, ReportParams, ReportSqlError, run_reports
 from incident_assets_tests import postgres
+from incident_assets_tests.ingestion import materialize
 from incident_assets_tests.reliability_inputs import TestDestination, loaded_destination
 from incident_assets_tests.reliability_inputs_operations import AS_OF_OPS, AS_OF_OPS_ISO, OPERATIONS, TIMEZONE
 
@@ -193,7 +194,7 @@ def failure_message(result: dg.ExecuteInJobResult) -> str:
 
 def test_bad_timezone_env_fails_with_one_sentence(operations_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_TIMEZONE", "Mars/Olympus")
-    result = dg.materialize([reliability_assets], run_config=run_config(), raise_on_error=False)
+    result = materialize([reliability_assets], run_config=run_config(), raise_on_error=False)
     assert re.search(r"INCIDENT_ASSETS_TIMEZONE='Mars/Olympus' is not an IANA timezone "
                      r"\(e\.g\. 'UTC', 'Europe/Berlin'\)", failure_message(result))
     # before any SQL: not even the report schema's tables exist
@@ -202,13 +203,13 @@ def test_bad_timezone_env_fails_with_one_sentence(operations_env, monkeypatch):
 
 
 def test_bad_timezone_config_names_the_key(operations_env):
-    result = dg.materialize([reliability_assets], run_config=run_config(timezone="Europe"), raise_on_error=False)
+    result = materialize([reliability_assets], run_config=run_config(timezone="Europe"), raise_on_error=False)
     assert re.search(r"run config timezone='Europe' is not an IANA timezone", failure_message(result))
 
 
 def test_timezone_config_wins_over_env(operations_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_TIMEZONE", "Mars/Olympus")
-    result = dg.materialize([reliability_assets], run_config=run_config(timezone=TIMEZONE),
+    result = materialize([reliability_assets], run_config=run_config(timezone=TIMEZONE),
                             selection=["reliability/incident_facts", "reliability/responder_load_monthly"])
     assert result.success
     # O44 08:30 CEST: off in Berlin (sleep in UTC, see test_utc_buckets_differ)
@@ -219,7 +220,7 @@ def test_timezone_config_wins_over_env(operations_env, monkeypatch):
 
 def test_timezone_from_env(operations_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_TIMEZONE", TIMEZONE)
-    assert dg.materialize([reliability_assets], run_config=run_config(),
+    assert materialize([reliability_assets], run_config=run_config(),
                           selection=["reliability/alert_noise_weekly"]).success
     assert operations_env.query("select business_hours, off_hours, sleep_hours from reliability.alert_noise_weekly "
                                 "where week = date '2024-03-25' and team_id = 'all'") == [(1, 1, 3)]

@@ -15,7 +15,6 @@ from typing import Any, Iterator
 
 import dagster as dg
 import pytest
-from dagster_dlt import DagsterDltResource
 
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.reliability.assets import reliability_assets, reliability_html_report
@@ -23,6 +22,7 @@ from incident_assets.reliability.html_report import SECTIONS
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at
+from incident_assets_tests.ingestion import materialize
 from incident_assets_tests.test_webserver_e2e import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.timeout(420)
@@ -59,9 +59,8 @@ def report(tmp_path_factory) -> Iterator[tuple[Path, dict[str, Any]]]:
     path = root / "reliability.html"
     with Simulator(incidents=600, seed=7) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, root / "incidents.duckdb")
-        assert dg.materialize([incident_api_assets, reliability_assets], resources={"dlt": DagsterDltResource()},
-                              run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF}}}}).success
-        result = dg.materialize([reliability_html_report], run_config={
+        assert materialize([incident_api_assets, reliability_assets], run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF}}}}).success
+        result = materialize([reliability_html_report], run_config={
             "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
     materialization = result.get_asset_materialization_events()[0].event_specific_data.materialization
     yield path, materialization.metadata

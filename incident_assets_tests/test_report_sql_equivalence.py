@@ -16,15 +16,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import pytest
-from dagster_dlt import DagsterDltResource
 
-from incident_assets.destination import make_pipeline
+from incident_assets.destination import current_destination
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.reliability.runner import ReportParams, render, report_tables, run_reports
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at
+from incident_assets_tests.ingestion import materialize
 from incident_assets_tests.reliability_inputs import AS_OF as GOLDEN_AS_OF
 from incident_assets_tests.reliability_inputs import loaded_destination
 
@@ -92,8 +91,8 @@ def simulated(tmp_path_factory) -> Any:
     db = tmp_path_factory.mktemp("equivalence") / "incidents.duckdb"
     with Simulator(incidents=600, seed=11) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, db)
-        assert dg.materialize([incident_api_assets], resources={"dlt": DagsterDltResource()}).success
-        with make_pipeline().sql_client() as sql:
+        assert materialize([incident_api_assets]).success
+        with current_destination().sql_client() as sql:
             yield sql
 
 

@@ -29,30 +29,23 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.exceptions import ResourceExtractionError
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from incident_assets.destination import check_destination, definition_pipeline, loader_file_format, make_pipeline
-from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
+from incident_assets.destination import DESTINATION_POOL, DestinationResource, definition_pipeline
+from incident_assets.errors import UserFacingError
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, ingestion_asset_key
 from incident_assets.incident_api.http import (
     ANSWER_ERRORS,
-    IncidentApiError,
     causes,
     describe_failure,
     fails_every_endpoint,
     http_status,
 )
 from incident_assets.incident_api.sensors import api_root_answers
-from incident_assets.incident_api.source import (
-    SOURCE_NAME,
-    SkippedRecords,
-    build_source,
-    incident_api_source,
-)
+from incident_assets.incident_api.source import SkippedRecords, build_source, incident_api_source
 from incident_assets.settings import RAW_SCHEMA
 
 GROUP = "incident_api"
 VARIANT_NAME = re.compile(r".+__v_(text|bigint|double|bool|json|timestamp)")
 OWNERS = ["team:sre-platform"]
-# every writer of the destination shares this pool; limit it to 1 for DuckDB (one writer)
-DESTINATION_POOL = "incident_assets_destination"
 
 
 class IngestionConfig(dg.Config):
@@ -74,14 +67,14 @@ class IncidentApiTranslator(DagsterDltTranslator):
         spec = super().get_asset_spec(data)
         endpoint = ENDPOINTS_BY_NAME[data.resource.name]
         return spec.replace_attributes(
-            key=dg.AssetKey([SOURCE_NAME, endpoint.name]),
+            key=ingestion_asset_key(endpoint.name),
             deps=[],  # the default `<source>_<resource>` deps would be stray assets
             group_name=GROUP,
             description=f"`GET /v1/{endpoint.path}` → `{RAW_SCHEMA}.{endpoint.name}`. "
             f"{endpoint.description}",
             owners=OWNERS,
         ).merge_attributes(
-            # dagster-dlt names the table after the source, not the dataset (notes §2.4)
+            # dagster-dlt names the table after the source, not the dataset
             metadata={"dagster/table_name": f"{RAW_SCHEMA}.{endpoint.name}"},
         )
 
@@ -100,13 +93,14 @@ def _definition_source():
     pool=DESTINATION_POOL,
 )
 def incident_api_assets(
-    context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: IngestionConfig
+    context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: IngestionConfig,
+    destination: DestinationResource,
 ) -> Iterator[Any]:
-    pipeline = make_pipeline()
+    pipeline = destination.pipeline()
     try:
-        check_destination(pipeline)  # missing/wrong credentials: one clear message, before any request
-        events, failures, skipped = load_isolated(context, dlt, config, pipeline)
-    except (PipelineStepFailed, IncidentApiError) as e:
+        destination.check(pipeline)  # missing/wrong credentials: one clear message, before any request
+        events, failures, skipped = load_isolated(context, dlt, config, pipeline, destination.loader_file_format())
+    except (PipelineStepFailed, UserFacingError) as e:
         raise dg.Failure(description=describe_failure(e)) from None
     yield from with_load_metadata(context, pipeline, events, skipped)
     for failure in failures.values():
@@ -131,7 +125,7 @@ class EndpointFailure:
 
     def observation(self) -> dg.AssetObservation:
         return dg.AssetObservation(
-            asset_key=dg.AssetKey([SOURCE_NAME, self.endpoint]),
+            asset_key=ingestion_asset_key(self.endpoint),
             description=f"not loaded: {self.reason}",
             tags={"incident_assets/endpoint_failure": "true"},
             metadata={
@@ -146,6 +140,7 @@ def load_isolated(
     dlt_resource: DagsterDltResource,
     config: IngestionConfig,
     pipeline: dlt.Pipeline,
+    loader_file_format: Optional[str],
 ) -> tuple[list[dg.MaterializeResult], dict[str, EndpointFailure], SkippedRecords]:
     """Runs dlt on the selected endpoints; when one fails on its own, runs again without it.
 
@@ -155,7 +150,7 @@ def load_isolated(
     """
     selected = {key.path[-1] for key in context.selected_asset_keys}
     failures: dict[str, EndpointFailure] = {}
-    kwargs = {"loader_file_format": fmt} if (fmt := loader_file_format()) else {}
+    kwargs: dict[str, Any] = {"loader_file_format": loader_file_format} if loader_file_format else {}
     if config.drop_and_reload:
         kwargs["refresh"] = "drop_resources"
     while selected - failures.keys():
@@ -248,7 +243,7 @@ def type_drift(pipeline: dlt.Pipeline) -> list[str]:
 
     dlt's normalizer flags them `variant`; the Arrow path (columnar.py) names them alike."""
     # read the raw table dicts: dagster-dlt strips `name`/`data_type` off the live schema
-    # while emitting metadata (notes §3 #1), which confuses dlt's own table helpers
+    # while emitting metadata, which confuses dlt's own table helpers
     return sorted(
         f"{table_name}.{name}"
         for table_name, table in pipeline.default_schema.tables.items()

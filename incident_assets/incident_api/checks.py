@@ -7,7 +7,7 @@ Severity says who has to act:
   time, incident services that are not in the service catalog, and column schema changes.
 
 All queries of one run go through one short connection of the destination's own SQL client
-(`make_pipeline().sql_client()`), so they work on DuckDB and PostgreSQL alike.
+(the `destination` resource's `sql_client()`), so they work on DuckDB and PostgreSQL alike.
 """
 
 
@@ -16,10 +16,9 @@ from typing import Iterator, Optional
 
 import dagster as dg
 
-from incident_assets.destination import make_pipeline
-from incident_assets.incident_api.assets import DESTINATION_POOL, incident_api_assets
-from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint
-from incident_assets.incident_api.source import SOURCE_NAME
+from incident_assets.destination import DESTINATION_POOL, DestinationResource, schema_columns
+from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, ingestion_asset_key
 
 SAMPLE = 5  # offending keys listed in the check's metadata
 
@@ -28,18 +27,14 @@ STARTED_CHECK = "every_incident_has_started_time"
 SERVICES_CHECK = "incident_services_exist"
 
 
-def asset_key(endpoint_name: str) -> dg.AssetKey:
-    return dg.AssetKey([SOURCE_NAME, endpoint_name])
-
-
-INCIDENTS = asset_key("incidents")
-SERVICES = asset_key("services")
+INCIDENTS = ingestion_asset_key("incidents")
+SERVICES = ingestion_asset_key("services")
 
 RAW_CHECK_SPECS: list[dg.AssetCheckSpec] = [
     *(
         dg.AssetCheckSpec(
             PRIMARY_KEY_CHECK,
-            asset=asset_key(e.name),
+            asset=ingestion_asset_key(e.name),
             blocking=True,
             description=f"`{e.primary_key}` is never null and never repeated in `{e.name}`, and the "
             "table exists after a load (ERROR: a broken load).",
@@ -67,11 +62,7 @@ class RawTables:
 
     def __init__(self, sql) -> None:
         self.sql = sql
-        rows = sql.execute_sql(
-            "select table_name from information_schema.tables "
-            f"where table_schema = '{sql.dataset_name}'"
-        )
-        self.present = {r[0] for r in rows or []}
+        self.present = set(schema_columns(sql, sql.dataset_name))
 
     def name(self, table: str) -> str:
         """The table's qualified name, quoted as the destination wants it."""
@@ -79,11 +70,7 @@ class RawTables:
 
     def columns(self, table: str) -> set[str]:
         """The column names a raw table has."""
-        rows = self.sql.execute_sql(
-            "select column_name from information_schema.columns "
-            f"where table_schema = '{self.sql.dataset_name}' and table_name = '{table}'"
-        )
-        return {r[0] for r in rows or []}
+        return {c for c, _ in schema_columns(self.sql, self.sql.dataset_name, table).get(table, [])}
 
     def first_row(self, query: str) -> tuple:
         """The first row a query returns (for aggregates: the only one)."""
@@ -108,10 +95,10 @@ def check_primary_key(
 ) -> dg.AssetCheckResult:
     """ERROR unless the endpoint's key is unique and non-null (a missing table passes only when the
     endpoint has never returned a record)."""
-    key, table = endpoint.primary_key, endpoint.name
-    identity = dict(asset_key=asset_key(table), check_name=PRIMARY_KEY_CHECK, severity=dg.AssetCheckSeverity.ERROR)
+    key, table, asset = endpoint.primary_key, endpoint.name, ingestion_asset_key(endpoint.name)
+    identity = dict(asset_key=asset, check_name=PRIMARY_KEY_CHECK, severity=dg.AssetCheckSeverity.ERROR)
     if table not in tables.present:
-        rows = _last_row_count(context, asset_key(table))
+        rows = _last_row_count(context, asset)
         if rows == 0:
             # dlt creates no table for an endpoint that has never returned a record
             return dg.AssetCheckResult(
@@ -209,12 +196,15 @@ def check_services(tables: RawTables) -> dg.AssetCheckResult:
     pool=DESTINATION_POOL,  # DuckDB: keep readers out of the writer's way
     description="Primary keys, start times and service references in the raw tables.",
 )
-def raw_table_checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+def raw_table_checks(
+    context: dg.AssetCheckExecutionContext, destination: DestinationResource
+) -> Iterator[dg.AssetCheckResult]:
+    """Runs the selected checks over one connection of the destination."""
     selected = context.selected_asset_check_keys
-    with make_pipeline().sql_client() as sql:
+    with destination.sql_client() as sql:
         tables = RawTables(sql)
         for endpoint in ENDPOINTS:
-            if dg.AssetCheckKey(asset_key(endpoint.name), PRIMARY_KEY_CHECK) in selected:
+            if dg.AssetCheckKey(ingestion_asset_key(endpoint.name), PRIMARY_KEY_CHECK) in selected:
                 yield check_primary_key(context, tables, endpoint)
         if dg.AssetCheckKey(INCIDENTS, STARTED_CHECK) in selected:
             yield check_started(tables)

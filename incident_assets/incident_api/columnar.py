@@ -41,7 +41,7 @@ from dlt.common import json
 from dlt.common.utils import digest128
 from dlt.extract import DltResource
 
-from incident_assets.incident_api.endpoints import Endpoint, json_column_names
+from incident_assets.incident_api.endpoints import Endpoint, ingestion_asset_key, json_column_names
 from incident_assets.incident_api.http import IncidentApiError
 
 # records per set of yielded tables: big enough for few parquet row groups, small in memory
@@ -165,7 +165,7 @@ class ArrowTables:
                 raise IncidentApiError(
                     f"`{name}` in this destination is a dlt nested table, the layout of loads "
                     f"before {self.root} went through Arrow tables: materialize "
-                    f"incident_api/{self.root} once with run config `drop_and_reload: true` "
+                    f"{ingestion_asset_key(self.root).to_user_string()} once with run config `drop_and_reload: true` "
                     "to rebuild its tables"
                 )
             if table.get("resource") == self.root:

@@ -1,7 +1,6 @@
 """What the incident_api system contributes to the code location."""
 
 import dagster as dg
-from dagster_dlt import DagsterDltResource
 
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.checks import incident_api_checks
@@ -14,5 +13,4 @@ defs = dg.Definitions(
     jobs=[incident_api_ingestion_job, incident_api_incidents_job],
     schedules=[daily_ingestion_schedule],
     sensors=[new_incident_sensor],
-    resources={"dlt": DagsterDltResource()},
 )

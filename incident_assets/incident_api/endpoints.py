@@ -9,7 +9,7 @@ Sync modes:
   maintenances). Listed whole every run and swapped in atomically (`replace` via a staging
   dataset), so a record removed from the API is removed here too.
 - `updated_after`: incidents. No `updated_at` on the item; the server filters by edit time,
-  so the loader keeps its own cursor (see `source._updated_after_resource`). Merged on `id`.
+  so the loader keeps its own cursor (see `source._arrow_resource`). Merged on `id`.
 - `updated_since`: retrospectives, with a real `updated_at` cursor. Merged on `id`.
 - `starts_at`: change events, windowed on their start time. Merged on `id`.
 """
@@ -19,6 +19,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import dagster as dg
+
+# the dlt source's name (its config section `sources.incident_api`), and the first part of
+# every ingestion asset's key
+SOURCE_NAME = "incident_api"
 
 SyncMode = Literal["full", "updated_after", "updated_since", "starts_at"]
 
@@ -278,7 +284,7 @@ ENDPOINTS_BY_NAME: dict[str, Endpoint] = {e.name: e for e in ENDPOINTS}
 def resource_hints(endpoint: Endpoint) -> dict[str, Any]:
     """`dlt.resource` keyword arguments giving an endpoint's tables their declared shape.
 
-    A deep copy each time: dlt and dagster-dlt edit column dicts in place (notes §3 #1).
+    A deep copy each time: dlt and dagster-dlt edit column dicts in place.
     """
     return copy.deepcopy({
         "name": endpoint.name,
@@ -290,3 +296,9 @@ def resource_hints(endpoint: Endpoint) -> dict[str, Any]:
             for path, cols in endpoint.nested.items()
         },
     })
+
+
+def ingestion_asset_key(table: str) -> dg.AssetKey:
+    """The key of the ingestion asset that loads `table`: `incident_api/<endpoint>`. A child
+    table (`incidents__milestones`) is loaded by its endpoint's asset (`incident_api/incidents`)."""
+    return dg.AssetKey([SOURCE_NAME, table.split("__", 1)[0]])

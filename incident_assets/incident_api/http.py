@@ -11,6 +11,8 @@ beyond dlt's defaults:
   rate limit, an unreachable host); the others belong to one endpoint (see assets.py).
 - `make_session`: dlt's retrying session with the statuses and errors worth a retry, paced by
   a `RequestPacer` (`pacing.py`), each page parsed once.
+- `make_client`: base URL, bearer token, page-cursor paginator and that session together, the
+  one way the source, its Arrow resources and the sensors reach the API.
 - `read_ahead`: speed (the next page fetched while this one is processed).
 """
 
@@ -18,22 +20,27 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Iterator, Optional, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request
 
+from incident_assets.errors import UserFacingError
 from incident_assets.incident_api.pacing import RequestPacer
 from incident_assets.incident_api.pacing import make_session as make_paced_session
 from incident_assets.settings import API_TOKEN_ENV, BASE_URL_ENV
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 T = TypeVar("T")
+NO_API_TOKEN = f"no API token configured: set {API_TOKEN_ENV} (or API_TOKEN, or api_token in .dlt/secrets.toml)"
 
 
-class IncidentApiError(Exception):
+class IncidentApiError(UserFacingError):
     """A failure talking to the incident API, with a message safe to show (no token)."""
 
 
@@ -43,6 +50,10 @@ class IncidentApiHTTPError(IncidentApiError, requests.HTTPError):
 
 class MalformedBodyError(IncidentApiError, requests.exceptions.ContentDecodingError):
     """A body that is not JSON (truncated or HTML). Retried: truncation is usually transient."""
+
+
+class IncidentApiConfigError(IncidentApiError):
+    """The incident API cannot be reached as configured; the message names the key to set."""
 
 
 class UnexpectedBodyError(IncidentApiError):
@@ -225,6 +236,35 @@ def make_session(
     )
 
 
+@dataclass(frozen=True)
+class ApiClient:
+    """How requests reach the API: base URL (ending in `/`), bearer token and session."""
+
+    base_url: str
+    auth: BearerTokenAuth
+    session: requests.Session
+
+    def rest_api_client(self) -> dict[str, Any]:
+        """The `client` section of a dlt `rest_api` config."""
+        return {"base_url": self.base_url, "auth": self.auth, "paginator": PageCursorPaginator(),
+                "session": self.session}
+
+    def rest_client(self) -> RESTClient:
+        """dlt's REST client, reading the records of each page from `data`."""
+        return RESTClient(data_selector="data", **self.rest_api_client())
+
+
+def make_client(
+    base_url: str, api_token: Optional[str], *, max_retries: int, backoff_factor: float, timeout: float,
+    pacer: Optional[RequestPacer] = None,
+) -> ApiClient:
+    """The API's client (see `make_session` for the session); no token is one sentence naming the key."""
+    if not api_token:
+        raise IncidentApiConfigError(NO_API_TOKEN)
+    session = make_session(max_retries=max_retries, backoff_factor=backoff_factor, timeout=timeout, pacer=pacer)
+    return ApiClient(base_url.rstrip("/") + "/", BearerTokenAuth(api_token), session)
+
+
 def causes(error: BaseException) -> list[BaseException]:
     """`error` and what caused it, outermost first."""
     chain: list[BaseException] = []
@@ -255,7 +295,7 @@ def describe_failure(error: BaseException) -> str:
     """One sentence for the user: the deepest cause that says what to fix, never the token."""
     chain = causes(error)
     for cause in chain:
-        if isinstance(cause, IncidentApiError):
+        if isinstance(cause, UserFacingError):
             return str(cause)
     for cause in chain:
         if isinstance(cause, (requests.ConnectionError, requests.Timeout)):

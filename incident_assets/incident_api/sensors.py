@@ -16,35 +16,33 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 import dagster as dg
 from dlt.common.configuration.inject import with_config
 from dlt.common.typing import TSecretStrValue
 import requests
 
-from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, SOURCE_NAME, ingestion_asset_key
+from incident_assets.errors import redact
 from incident_assets.incident_api.http import (
     IncidentApiError,
     check_response,
     describe_failure,
-    make_session,
+    make_client,
 )
-from incident_assets.incident_api.source import SIMULATOR_BASE_URL, SOURCE_NAME, iso_utc
+from incident_assets.incident_api.source import SIMULATOR_BASE_URL, iso_utc
 from incident_assets.settings import API_TOKEN_ENV
 
-INCIDENTS_KEY = dg.AssetKey([SOURCE_NAME, "incidents"])
+INCIDENTS_KEY = ingestion_asset_key("incidents")
 NEW_INCIDENT_SENSOR_NAME = "incident_api_new_incidents_sensor"
 INCIDENTS_JOB_NAME = "incident_api_incidents_job"
 # far under the API's 50 requests / 10 s: one request per tick
 MINIMUM_INTERVAL_SECONDS = 300
 CURSOR_OVERLAP = timedelta(seconds=30)
 REQUEST_TIMEOUT_SECONDS = 15.0
-
-REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -74,40 +72,22 @@ def configured_secrets() -> list[str]:
     return sorted((s for s in found if s and len(s) >= 4), key=len, reverse=True)
 
 
-_TOKEN_PATTERNS = (
-    re.compile(r"(?i)\b(bearer\s+)[^\s'\",]+"),
-    re.compile(r"\bfhb-[A-Za-z0-9._~+/=-]+"),
-)
-
-
-def redact(text: str, secrets: Optional[Iterable[str]] = None) -> str:
-    """`text` without the configured token, anything shaped like a FireHydrant token, or a bearer value."""
-    for secret in configured_secrets() if secrets is None else secrets:
-        text = text.replace(secret, REDACTED)
-    text = _TOKEN_PATTERNS[0].sub(lambda m: m.group(1) + REDACTED, text)
-    return _TOKEN_PATTERNS[1].sub(REDACTED, text)
-
-
 class ChangeCheckError(Exception):
     """Why a tick could not ask the API, in a sentence safe to show."""
 
 
 def _get(config: ApiConfig, path: str, params: dict[str, Any], hooks: dict[str, Any]) -> requests.Response:
     """One authenticated GET under the base URL, retried once; errors as ChangeCheckError."""
-    if not config.api_token:
-        raise ChangeCheckError(f"no API token configured: set {API_TOKEN_ENV} (or API_TOKEN)")
-    session = make_session(max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS)
     try:
-        return session.get(
-            f"{config.base_url}/{path}",
-            params=params,
-            headers={"Authorization": f"Bearer {config.api_token}"},
-            hooks=hooks,
+        client = make_client(
+            config.base_url, config.api_token, max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS
         )
+        try:
+            return client.rest_client().get(path, params=params, hooks=hooks)
+        finally:
+            client.session.close()
     except (IncidentApiError, requests.RequestException) as e:
-        raise ChangeCheckError(redact(describe_failure(e), [config.api_token])) from None
-    finally:
-        session.close()
+        raise ChangeCheckError(redact(describe_failure(e), [config.api_token or ""])) from None
 
 
 def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig] = None) -> int:

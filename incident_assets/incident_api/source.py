@@ -2,7 +2,7 @@
 
 A factory in the shape of dlt's verified sources: its parameters are configuration, resolved
 by dlt from `SOURCES__INCIDENT_API__*` environment variables or `.dlt/*.toml`. Call it once per
-run: dagster-dlt mutates the source's schema while emitting metadata (notes §3 #1).
+run: dagster-dlt mutates the source's schema while emitting metadata.
 """
 
 from __future__ import annotations
@@ -17,32 +17,25 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
-from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.rest_api import rest_api_resources
 
 from incident_assets.incident_api.columnar import ArrowTables, arrow_page_hook
-from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, resource_hints
+from incident_assets.incident_api.endpoints import ENDPOINTS, SOURCE_NAME, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
-    IncidentApiError,
-    PageCursorPaginator,
+    NO_API_TOKEN,
+    IncidentApiConfigError,
     check_response,
-    make_session,
+    make_client,
     read_ahead,
 )
 from incident_assets.incident_api.pacing import RequestPacer
 from incident_assets.incident_api.progress import PageProgress
-from incident_assets.settings import API_TOKEN_ENV
 
-SOURCE_NAME = "incident_api"
 # `make demo` / `make dev` start the bundled simulator here
 SIMULATOR_BASE_URL = "http://127.0.0.1:8765/v1"
 # the start of the first incremental window: before any real timestamp (records dated
 # before 1970 exist, e.g. imported history), so the client drops nothing
 EPOCH = "0001-01-01T00:00:00.000Z"
-
-
-class IncidentApiConfigError(IncidentApiError):
-    pass
 
 
 class SkippedRecords:
@@ -108,23 +101,19 @@ def incident_api_source(
     `rate_limit_requests=0`: no pacing.
     """
     skipped = skipped if skipped is not None else SkippedRecords()
-    session = make_session(
+    client = make_client(
+        base_url,
+        api_token,
         max_retries=max_retries,
         backoff_factor=retry_backoff_factor,
         timeout=request_timeout,
         # one pacer for the run: every endpoint's thread holds to the same pace
         pacer=pacing_for(rate_limit_requests, rate_limit_seconds),
     )
-    base_url = base_url.rstrip("/") + "/"
-    window = Window(full_refresh, updated_after, updated_before)
+    scope = RunScope(full_refresh, updated_after, updated_before)
     progress = PageProgress()  # a line per endpoint on the run's log as pages land
     config: dict[str, Any] = {
-        "client": {
-            "base_url": base_url,
-            "auth": BearerTokenAuth(api_token),
-            "paginator": PageCursorPaginator(),
-            "session": session,
-        },
+        "client": client.rest_api_client(),
         "resource_defaults": {
             "primary_key": "id",
             "write_disposition": "merge",
@@ -134,23 +123,17 @@ def incident_api_source(
                 "response_actions": [check_response, progress],
             },
         },
-        "resources": [_rest_api_resource(e, window) for e in ENDPOINTS if not e.arrow],
+        "resources": [_rest_api_resource(e, scope) for e in ENDPOINTS if not e.arrow],
     }
-    client = RESTClient(
-        base_url=base_url,
-        auth=BearerTokenAuth(api_token),
-        paginator=PageCursorPaginator(),
-        data_selector="data",
-        session=session,
-    )
     resources = {r.name: r for r in rest_api_resources(config)}
     for endpoint in ENDPOINTS:
         if not endpoint.arrow:
             resources[endpoint.name].add_filter(skipped.keep_keyed(endpoint))
     overlap = timedelta(minutes=incident_cursor_overlap_minutes)
+    rest_client = client.rest_client()
     for endpoint in (e for e in ENDPOINTS if e.arrow):
         resources[endpoint.name] = _arrow_resource(
-            endpoint, client, per_page, overlap, window, progress, skipped
+            endpoint, rest_client, per_page, overlap, scope, progress, skipped
         )
     # keep the declaration order of ENDPOINTS
     return [resources[e.name] for e in ENDPOINTS]
@@ -166,7 +149,7 @@ def pacing_for(requests: Optional[int], seconds: Optional[float]) -> RequestPace
         ) from None
 
 
-class Window:
+class RunScope:
     """What the run asks for: everything, what changed since the cursor, or a fixed window."""
 
     def __init__(self, full_refresh: bool, start: Optional[str], end: Optional[str]) -> None:
@@ -174,10 +157,11 @@ class Window:
 
     @property
     def bounded(self) -> bool:
+        """A backfill between fixed instants: the stored cursors stay where they are."""
         return self.start is not None or self.end is not None
 
 
-def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
+def _rest_api_resource(endpoint: Endpoint, scope: RunScope) -> dict[str, Any]:
     resource: dict[str, Any] = {
         **resource_hints(endpoint),
         "endpoint": {"path": endpoint.path, "params": dict(endpoint.params)},
@@ -187,24 +171,24 @@ def _rest_api_resource(endpoint: Endpoint, window: Window) -> dict[str, Any]:
     if endpoint.sync == "full":
         # the whole catalog comes back each run: swap it in, so removed records go away
         resource["write_disposition"] = "replace"
-    elif not window.full_refresh:
+    elif not scope.full_refresh:
         cursor = {"updated_since": "updated_at", "starts_at": "starts_at"}[endpoint.sync]
         incremental: dict[str, Any] = {
             "start_param": endpoint.sync,
             "cursor_path": cursor,
-            "initial_value": window.start or EPOCH,
+            "initial_value": scope.start or EPOCH,
             # a record without the cursor field is loaded, not dropped
             "on_cursor_value_missing": "include",
         }
-        if window.end:
+        if scope.end:
             # a bounded window does not move the stored cursor (dlt discards its state)
-            incremental["end_value"] = window.end
+            incremental["end_value"] = scope.end
         resource["endpoint"]["incremental"] = incremental
     return resource
 
 
 def _arrow_resource(
-    endpoint: Endpoint, client: RESTClient, per_page: int, overlap: timedelta, window: Window,
+    endpoint: Endpoint, client: RESTClient, per_page: int, overlap: timedelta, scope: RunScope,
     progress: PageProgress, skipped: SkippedRecords,
 ) -> DltResource:
     """An endpoint whose pages become Arrow tables (`columnar.py`), not rows for dlt's
@@ -229,11 +213,11 @@ def _arrow_resource(
         state = dlt.current.resource_state()
         extraction_started = datetime.now(timezone.utc)
         params: dict[str, Any] = {**endpoint.params, "per_page": per_page}
-        if incremental and window.bounded:
+        if incremental and scope.bounded:
             params.update(
-                {k: v for k, v in (("updated_after", window.start), ("updated_before", window.end)) if v}
+                {k: v for k, v in (("updated_after", scope.start), ("updated_before", scope.end)) if v}
             )
-        elif incremental and not window.full_refresh and state.get("updated_after"):
+        elif incremental and not scope.full_refresh and state.get("updated_after"):
             params["updated_after"] = state["updated_after"]
         pages = read_ahead(client.paginate(
             endpoint.path, params=params, hooks={"response": [arrow_page_hook, check_response, progress]}
@@ -241,7 +225,7 @@ def _arrow_resource(
         yield from tables.batches(pages, resource)
         for reason, count in tables.skipped.items():
             skipped.add(endpoint.name, reason, count)
-        if incremental and not window.bounded:
+        if incremental and not scope.bounded:
             state["updated_after"] = iso_utc(extraction_started - overlap)
 
     resource = arrow_resource()
@@ -257,10 +241,7 @@ def build_source(**overrides: Any) -> dlt.sources.DltSource:
         return incident_api_source(**overrides)
     except ConfigFieldMissingException as e:
         if "api_token" in e.fields:
-            raise IncidentApiConfigError(
-                f"no API token configured: set {API_TOKEN_ENV} "
-                "(or API_TOKEN, or api_token in .dlt/secrets.toml)"
-            ) from None
+            raise IncidentApiConfigError(NO_API_TOKEN) from None
         raise IncidentApiConfigError(
             f"missing configuration for the incident API source: {', '.join(e.fields)}"
         ) from None

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from incident_assets.incident_api.sensors import redact
+from incident_assets.errors import redact
+from incident_assets.incident_api.sensors import configured_secrets
 
 RUN_FAILURE_SENSOR_NAME = "run_failure_recorder"
 AUTOMATION_SENSOR_NAME = "automation_condition_sensor"
@@ -64,7 +65,7 @@ def failure_summary(context: dg.RunFailureSensorContext) -> str:
     reasons = "; ".join(failure_reasons(context))
     if len(reasons) > MAX_REASON_CHARS:
         reasons = reasons[: MAX_REASON_CHARS - 3] + "..."
-    return redact(f"Run {run.run_id[:8]} of job `{run.job_name}` failed: {reasons}")
+    return redact(f"Run {run.run_id[:8]} of job `{run.job_name}` failed: {reasons}", configured_secrets())
 
 
 @dg.run_failure_sensor(

@@ -12,19 +12,18 @@ from typing import Any, Iterator, Mapping, Optional
 
 import dagster as dg
 
-from incident_assets.destination import DestinationConfigError, check_destination, make_pipeline
-from incident_assets.incident_api.assets import DESTINATION_POOL
+from incident_assets.destination import DESTINATION_POOL, DestinationConfigError, DestinationResource
 from incident_assets.reliability.html_report import REPORT_TABLES, write_html_report
 from incident_assets.reliability.previews import (
     asset_description, column_schema, headline_metadata, preview_markdown,
 )
-from incident_assets.reliability.inputs import ingestion_resource
+from incident_assets.incident_api.endpoints import ingestion_asset_key
 from incident_assets.reliability.runner import (
     DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_SLO_TARGET, DEFAULT_SLO_TARGETS, ReportParams,
     ReportSqlError, ReportTable, report_tables, run_reports, validated_impact_weights,
 )
 from incident_assets.settings import (
-    AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, RAW_SCHEMA, REPORT_SCHEMA, configured_timezone, destination_name,
+    AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, REPORT_SCHEMA, configured_timezone, destination_name,
 )
 
 GROUP = "reliability"
@@ -122,10 +121,10 @@ def table_key(name: str) -> dg.AssetKey:
 
 
 def _spec(table: ReportTable) -> dg.AssetSpec:
-    raw_deps = sorted({ingestion_resource(t) for t in table.raw_inputs})
+    raw_deps = sorted({ingestion_asset_key(t) for t in table.raw_inputs})
     return dg.AssetSpec(
         key=table_key(table.name),
-        deps=[dg.AssetKey([RAW_SCHEMA, r]) for r in raw_deps] + [table_key(t) for t in table.report_inputs],
+        deps=raw_deps + [table_key(t) for t in table.report_inputs],
         description=asset_description(table),
         group_name=GROUP,
         owners=OWNERS,
@@ -143,7 +142,9 @@ def _spec(table: ReportTable) -> dg.AssetSpec:
     can_subset=True,
     pool=DESTINATION_POOL,
 )
-def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityConfig) -> Iterator[dg.MaterializeResult]:
+def reliability_assets(
+    context: dg.AssetExecutionContext, config: ReliabilityConfig, destination: DestinationResource
+) -> Iterator[dg.MaterializeResult]:
     """Builds the selected report tables in the destination; each materialization carries the
     table's column schema, a preview and its headline numbers."""
     params = report_params(config, context)
@@ -154,9 +155,9 @@ def reliability_assets(context: dg.AssetExecutionContext, config: ReliabilityCon
     tables = report_tables()
     selected = [k.path[-1] for k in context.selected_asset_keys]
     context.log.info(f"reliability tables as of {params.as_of.isoformat()}: {', '.join(selected)}")
-    pipeline = make_pipeline()
+    pipeline = destination.pipeline()
     try:
-        check_destination(pipeline)  # bad credentials: one sentence naming the key
+        destination.check(pipeline)  # bad credentials: one sentence naming the key
     except DestinationConfigError as e:
         raise dg.Failure(description=str(e)) from None
     with pipeline.sql_client() as sql:
@@ -200,10 +201,12 @@ def html_report_path(config: HtmlReportConfig) -> Path:
     description="Offline, self-contained HTML reliability review (plotly JS inlined); the materialization "
                 "shows its path and a file:// link.",
 )
-def reliability_html_report(context: dg.AssetExecutionContext, config: HtmlReportConfig) -> dg.MaterializeResult:
+def reliability_html_report(
+    context: dg.AssetExecutionContext, config: HtmlReportConfig, destination: DestinationResource
+) -> dg.MaterializeResult:
     """Writes the HTML report; its metadata says where it is and which sections wait for their tables."""
     path = html_report_path(config).resolve()
-    with make_pipeline().sql_client() as sql:
+    with destination.sql_client() as sql:
         page = write_html_report(sql, path)
     context.log.info(f"reliability report written to {path} ({path.as_uri()})")
     return dg.MaterializeResult(metadata={

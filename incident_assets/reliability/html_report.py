@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from incident_assets.destination import schema_columns
 from incident_assets.settings import REPORT_SCHEMA
 
 WORST_SERVICES = 8  # availability panels: the services a reviewer should look at first
@@ -67,11 +68,8 @@ class ReportReader:
     def existing_columns(self) -> dict[str, set[str]]:
         """Columns of every table of the report schema, read once."""
         if self._columns is None:
-            found = self.rows("select table_name, column_name from information_schema.columns "
-                              f"where table_schema = '{REPORT_SCHEMA}'")
-            self._columns = defaultdict(set)
-            for row in found:
-                self._columns[row["table_name"]].add(row["column_name"])
+            found = schema_columns(self.sql_client, REPORT_SCHEMA)
+            self._columns = {table: {c for c, _ in columns} for table, columns in found.items()}
         return self._columns
 
     def missing(self, reads: Mapping[str, Sequence[str]]) -> list[str]:

@@ -60,7 +60,3 @@ RAW_INPUTS: dict[str, dict[str, str]] = {
     "scheduled_maintenances__impacts": _child(type=TEXT, impact__id=TEXT),
 }
 
-
-def ingestion_resource(raw_table: str) -> str:
-    """The endpoint (ingestion asset) that loads a raw table: child tables belong to their root."""
-    return raw_table.split("__", 1)[0]

@@ -47,6 +47,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
+from incident_assets.destination import schema_columns
 from incident_assets.settings import DEFAULT_TIMEZONE, checked_timezone
 from incident_assets.reliability.inputs import RAW_INPUTS
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
@@ -407,22 +408,6 @@ def render(template: str, literals: Mapping[str, str], report_schema: str = REPO
 
 def _query_rows(sql_client: Any, sql: str) -> list[tuple]:
     return [tuple(r) for r in (sql_client.execute_sql(sql) or [])]
-
-
-def schema_columns(sql_client: Any, schema: str, table: Optional[str] = None) -> dict[str, list[tuple[str, str]]]:
-    """table -> [(column, type)] in column order, for the tables of `schema` (or just `table`):
-    the one place the reports read `information_schema`."""
-    where = f"table_schema = '{identifier(schema)}'"
-    if table is not None:
-        where += f" and table_name = '{identifier(table)}'"
-    columns: dict[str, list[tuple[str, str]]] = {}
-    for name, column, kind in _query_rows(
-        sql_client,
-        f"select table_name, column_name, data_type from information_schema.columns where {where} "
-        "order by table_name, ordinal_position",
-    ):
-        columns.setdefault(name, []).append((column, str(kind).lower()))
-    return columns
 
 
 def create_input_views(sql_client: Any, raw_schema: str = RAW_SCHEMA,

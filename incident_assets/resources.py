@@ -1,0 +1,15 @@
+"""The code location's resources, in one place: the definitions register them and the tests
+pass the same ones to `dg.materialize`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagster_dlt import DagsterDltResource
+
+from incident_assets.destination import DESTINATION_RESOURCE_KEY, destination_resource
+
+
+def project_resources() -> dict[str, Any]:
+    """Every resource an asset or check asks for, configured from the environment as it is now."""
+    return {"dlt": DagsterDltResource(), DESTINATION_RESOURCE_KEY: destination_resource()}
