@@ -314,7 +314,7 @@ ITEM_PATHS = {"environments": "/v1/environments/{environment_id}",
               "tickets": "/v1/ticketing/tickets/{ticket_id}", "alerts": "/v1/alerts/{alert_id}",
               "scheduled_maintenances": "/v1/scheduled_maintenances/{scheduled_maintenance_id}"}
 
-# The OpenAPI file's known defects (incident-api.md): live data disagrees with it. Anything not
+# The OpenAPI file's known defects: live data (and every public connector) disagrees with it. Anything not
 # listed here fails the test. "null": declared non-nullable, null in live data (the newer copy
 # marks every field nullable); "list": declared a string/object, a list in live data.
 ENVELOPE_DECLARED_AS_ITEM = {"webhooks", "priorities", "tickets", "scheduled_maintenances"}

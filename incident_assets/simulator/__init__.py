@@ -1,4 +1,4 @@
-"""The bundled FireHydrant-compatible API simulator (see incident-api.md).
+"""The bundled FireHydrant-compatible API simulator (behaviour described in the README and `server.py`).
 
     with Simulator(incidents=200, seed=7) as sim:
         requests.get(sim.base_url + "/incidents", headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"})
