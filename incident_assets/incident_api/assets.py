@@ -39,8 +39,7 @@ from incident_assets.incident_api.http import (
     fails_every_endpoint,
     http_status,
 )
-from incident_assets.incident_api.sensors import api_root_answers
-from incident_assets.incident_api.source import SkippedRecords, build_source, incident_api_source
+from incident_assets.incident_api.source import SkippedRecords, api_root_answers, build_source, incident_api_source
 from incident_assets.settings import RAW_SCHEMA
 
 GROUP = "incident_api"

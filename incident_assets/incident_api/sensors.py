@@ -15,26 +15,14 @@ Configuration comes from the same dlt keys as the source (`SOURCES__INCIDENT_API
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 import dagster as dg
-from dlt.common.configuration.inject import with_config
-from dlt.common.typing import TSecretStrValue
-import requests
 
-from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, SOURCE_NAME, ingestion_asset_key
-from incident_assets.errors import redact
-from incident_assets.incident_api.http import (
-    IncidentApiError,
-    check_response,
-    describe_failure,
-    make_client,
-)
-from incident_assets.incident_api.source import SIMULATOR_BASE_URL, iso_utc
-from incident_assets.settings import API_TOKEN_ENV
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, ingestion_asset_key
+from incident_assets.incident_api.http import check_response
+from incident_assets.incident_api.source import ApiCheckError, ApiConfig, api_config, api_get, iso_utc
 
 INCIDENTS_KEY = ingestion_asset_key("incidents")
 NEW_INCIDENT_SENSOR_NAME = "incident_api_new_incidents_sensor"
@@ -42,58 +30,12 @@ INCIDENTS_JOB_NAME = "incident_api_incidents_job"
 # far under the API's 50 requests / 10 s: one request per tick
 MINIMUM_INTERVAL_SECONDS = 300
 CURSOR_OVERLAP = timedelta(seconds=30)
-REQUEST_TIMEOUT_SECONDS = 15.0
-
-
-@dataclass(frozen=True)
-class ApiConfig:
-    base_url: str
-    api_token: Optional[str]
-
-
-@with_config(sections=("sources", SOURCE_NAME, SOURCE_NAME))
-def _resolved(base_url: str = SIMULATOR_BASE_URL, api_token: Optional[TSecretStrValue] = None) -> ApiConfig:
-    # the same sections as the source's arguments, so dlt resolves the same keys the same way
-    return ApiConfig(base_url=base_url.rstrip("/"), api_token=api_token or None)
-
-
-def api_config() -> ApiConfig:
-    """The base URL and token, resolved by dlt exactly as for the source."""
-    return _resolved()
-
-
-def configured_secrets() -> list[str]:
-    """Every token the project could be using, to scrub from messages."""
-    found = {os.environ.get(API_TOKEN_ENV), os.environ.get("API_TOKEN")}
-    try:
-        found.add(api_config().api_token)
-    except Exception:  # a broken config provider must not break error reporting
-        pass
-    return sorted((s for s in found if s and len(s) >= 4), key=len, reverse=True)
-
-
-class ChangeCheckError(Exception):
-    """Why a tick could not ask the API, in a sentence safe to show."""
-
-
-def _get(config: ApiConfig, path: str, params: dict[str, Any], hooks: dict[str, Any]) -> requests.Response:
-    """One authenticated GET under the base URL, retried once; errors as ChangeCheckError."""
-    try:
-        client = make_client(
-            config.base_url, config.api_token, max_retries=1, backoff_factor=0.5, timeout=REQUEST_TIMEOUT_SECONDS
-        )
-        try:
-            return client.rest_client().get(path, params=params, hooks=hooks)
-        finally:
-            client.session.close()
-    except (IncidentApiError, requests.RequestException) as e:
-        raise ChangeCheckError(redact(describe_failure(e), [config.api_token or ""])) from None
 
 
 def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig] = None) -> int:
     """ONE request: how many incidents (archived included) changed after `updated_after`."""
     endpoint = ENDPOINTS_BY_NAME["incidents"]
-    response = _get(
+    response = api_get(
         config or api_config(),
         endpoint.path,
         {**endpoint.params, "per_page": 1, "updated_after": updated_after},
@@ -105,19 +47,11 @@ def count_incidents_changed_since(updated_after: str, config: Optional[ApiConfig
     if count is None:
         return len(body["data"])
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise ChangeCheckError(
+        raise ApiCheckError(
             f"GET /v1/{endpoint.path} answered pagination.count={json.dumps(count)}, which is not "
             "a number of incidents: no run requested"
         )
     return count
-
-
-def api_root_answers(config: Optional[ApiConfig] = None) -> bool:
-    """Whether `GET /v1/ping` succeeds: tells an endpoint's own failure from the API's."""
-    try:
-        return _get(config or api_config(), "ping", {}, {}).status_code == 200
-    except ChangeCheckError:
-        return False
 
 
 incident_api_incidents_job = dg.define_asset_job(
@@ -164,7 +98,7 @@ def new_incident_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
         )
     try:
         changed = count_incidents_changed_since(since)
-    except ChangeCheckError as e:
+    except ApiCheckError as e:
         # the cursor stays: the next tick asks again for the same window
         context.log.warning(f"could not check the incident API for changes: {e}")
         return dg.SkipReason(f"could not check the incident API for changes: {e}")

@@ -7,29 +7,37 @@ run: dagster-dlt mutates the source's schema while emitting metadata.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
 import dlt
+import requests
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.inject import with_config
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.rest_api import rest_api_resources
 
+from incident_assets.errors import redact
 from incident_assets.incident_api.columnar import ArrowTables, arrow_page_hook
 from incident_assets.incident_api.endpoints import ENDPOINTS, SOURCE_NAME, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
     NO_API_TOKEN,
     IncidentApiConfigError,
+    IncidentApiError,
     check_response,
+    describe_failure,
     make_client,
     read_ahead,
 )
 from incident_assets.incident_api.pacing import RequestPacer
 from incident_assets.incident_api.progress import PageProgress
+from incident_assets.settings import API_TOKEN_ENV
 
 # `make demo` / `make dev` start the bundled simulator here
 SIMULATOR_BASE_URL = "http://127.0.0.1:8765/v1"
@@ -245,3 +253,62 @@ def build_source(**overrides: Any) -> dlt.sources.DltSource:
         raise IncidentApiConfigError(
             f"missing configuration for the incident API source: {', '.join(e.fields)}"
         ) from None
+
+
+# --- one-off requests outside a load (the new-incident sensor, the ping that tells an endpoint's
+# own failure from the API's), configured exactly like the source
+
+CHECK_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    base_url: str
+    api_token: Optional[str]
+
+
+@with_config(sections=("sources", SOURCE_NAME, SOURCE_NAME))
+def _resolved(base_url: str = SIMULATOR_BASE_URL, api_token: Optional[TSecretStrValue] = None) -> ApiConfig:
+    # the same sections as the source's arguments, so dlt resolves the same keys the same way
+    return ApiConfig(base_url=base_url.rstrip("/"), api_token=api_token or None)
+
+
+def api_config() -> ApiConfig:
+    """The base URL and token, resolved by dlt exactly as for the source."""
+    return _resolved()
+
+
+def configured_secrets() -> list[str]:
+    """Every token the project could be using, to scrub from messages."""
+    found = {os.environ.get(API_TOKEN_ENV), os.environ.get("API_TOKEN")}
+    try:
+        found.add(api_config().api_token)
+    except Exception:  # a broken config provider must not break error reporting
+        pass
+    return sorted((s for s in found if s and len(s) >= 4), key=len, reverse=True)
+
+
+class ApiCheckError(Exception):
+    """Why a one-off request to the API (a sensor tick, the ping) failed, in a sentence safe to show."""
+
+
+def api_get(config: ApiConfig, path: str, params: dict[str, Any], hooks: dict[str, Any]) -> requests.Response:
+    """One authenticated GET under the base URL, retried once; errors as ApiCheckError."""
+    try:
+        client = make_client(
+            config.base_url, config.api_token, max_retries=1, backoff_factor=0.5, timeout=CHECK_TIMEOUT_SECONDS
+        )
+        try:
+            return client.rest_client().get(path, params=params, hooks=hooks)
+        finally:
+            client.session.close()
+    except (IncidentApiError, requests.RequestException) as e:
+        raise ApiCheckError(redact(describe_failure(e), [config.api_token or ""])) from None
+
+
+def api_root_answers(config: Optional[ApiConfig] = None) -> bool:
+    """Whether `GET /v1/ping` succeeds: tells an endpoint's own failure from the API's."""
+    try:
+        return api_get(config or api_config(), "ping", {}, {}).status_code == 200
+    except ApiCheckError:
+        return False

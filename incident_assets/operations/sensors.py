@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from incident_assets.errors import redact
-from incident_assets.incident_api.sensors import configured_secrets
+from incident_assets.incident_api.source import configured_secrets
 
 RUN_FAILURE_SENSOR_NAME = "run_failure_recorder"
 AUTOMATION_SENSOR_NAME = "automation_condition_sensor"
