@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 from incident_assets.simulator.catalogs import PARTIALLY_UNAVAILABLE, Catalogs
 from incident_assets.simulator.common import uuid_str
+from incident_assets.simulator.messy import dress
+from incident_assets.simulator.ratios import real_account_ratios
 from incident_assets.simulator.operations import generate_operations, render_alert, render_ticket
 from incident_assets.simulator.incidents import (
     Incident, generate_change_events, generate_incidents, render_change_event, render_incident,
@@ -53,9 +55,10 @@ def parse_time(value: str) -> int:
     return int(round(moment.timestamp() * 1000))
 
 
-def dumps(obj: Any) -> str:
-    # fixed key order (insertion) and separators: same data -> byte-identical bodies
-    return json.dumps(obj, separators=(",", ":"))
+def dumps(obj: Any, ascii_only: bool = True) -> str:
+    # fixed key order (insertion) and separators: same data -> byte-identical bodies; a real
+    # account's non-ASCII text is sent as UTF-8, not as \u escapes
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=ascii_only)
 
 
 def now_ms() -> int:
@@ -71,7 +74,8 @@ def _bool(value: str) -> bool:
 
 
 class Dataset:
-    def __init__(self, incidents: int = 200, seed: int = 7) -> None:
+    def __init__(self, incidents: int = 200, seed: int = 7, messy: bool = False) -> None:
+        """`messy`: a real account's records and list sizes (messy.py, ratios.py)."""
         if incidents < 0:
             raise ValueError("incidents must be >= 0")
         self.lock = threading.RLock()
@@ -84,6 +88,9 @@ class Dataset:
         self.lists["retrospectives"] = retros
         self.lists["change_events"] = generate_change_events(cat, incs, seed)
         self.lists.update(generate_operations(cat, incs, seed))
+        self.messy = messy
+        if messy:
+            real_account_ratios(cat, self.lists, seed)
         # rendered records, dropped on change; capped so 100k incidents (~4 KB each) stay lean
         self._json: dict[tuple[str, str], str] = {}
         self._json_bytes = 0
@@ -124,8 +131,11 @@ class Dataset:
         return self._active[1]
 
     def render(self, resource: str, rec: Any) -> dict:
-        overrides = self._overrides.get((resource, self.key(resource, rec)))
+        key = self.key(resource, rec)
+        overrides = self._overrides.get((resource, key))
         rendered = self._render(resource, rec)
+        if self.messy:
+            rendered = dress(resource, key, rendered)
         return dict(rendered, **overrides) if overrides else rendered
 
     def _render(self, resource: str, rec: Any) -> dict:
@@ -150,7 +160,7 @@ class Dataset:
         ck = (resource, self.key(resource, rec))
         text = self._json.get(ck)
         if text is None:
-            text = dumps(self.render(resource, rec))
+            text = dumps(self.render(resource, rec), ascii_only=not self.messy)
             if self._json_bytes < JSON_CACHE_BYTES:
                 self._json[ck] = text
                 self._json_bytes += len(text)
