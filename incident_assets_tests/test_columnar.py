@@ -14,14 +14,10 @@ import pyarrow as pa
 import pytest
 import requests
 
-from incident_assets.incident_api.columnar import (
-    ArrowTables,
-    Batch,
-    arrow_page_hook,
-    typed_columns,
-    with_tombstones,
-)
+from incident_assets.incident_api.coercion import ColumnTypes
+from incident_assets.incident_api.columnar import ArrowTables, with_tombstones
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, Endpoint, resource_hints
+from incident_assets.incident_api.flatten import Names, RowFlattener
 from incident_assets.simulator import DEFAULT_TOKEN, Simulator
 
 SCHEMA = "incident_api"
@@ -42,15 +38,37 @@ INCIDENT = {
 }
 
 
-@pytest.fixture(scope="module")
-def served() -> dict[str, list[dict[str, Any]]]:
-    """Real pages from the simulator: every incident and alert of a small organisation."""
-    with Simulator(incidents=150, seed=11) as sim:
+ARROW_ENDPOINTS = [e.name for e in ENDPOINTS_BY_NAME.values() if e.arrow]
+
+
+def serve(**simulator: Any) -> dict[str, list[dict[str, Any]]]:
+    """Real records from the simulator: every record of every Arrow endpoint."""
+    with Simulator(**simulator) as sim:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {DEFAULT_TOKEN}"
-        return {name: session.get(f"{sim.base_url}/{ENDPOINTS_BY_NAME[name].path}",
-                                  params={**ENDPOINTS_BY_NAME[name].params, "per_page": 200}).json()["data"]
-                for name in ("incidents", "alerts")}
+        out = {}
+        for name in ARROW_ENDPOINTS:
+            endpoint, records, page_number = ENDPOINTS_BY_NAME[name], [], 1
+            while page_number:
+                body = session.get(f"{sim.base_url}/{endpoint.path}", params={
+                    **endpoint.params, "per_page": 200, "page": page_number}).json()
+                records += body["data"]
+                page_number = body["pagination"]["next"]
+            out[name] = records
+        return out
+
+
+@pytest.fixture(scope="module")
+def served() -> dict[str, list[dict[str, Any]]]:
+    """A small organisation's tidy records."""
+    return serve(incidents=150, seed=11)
+
+
+@pytest.fixture(scope="module")
+def messy() -> dict[str, list[dict[str, Any]]]:
+    """A real account's records: free-form objects with keys of their own, non-ASCII keys,
+    numbers sent as strings, absent vs null, empty and full lists."""
+    return serve(incidents=600, seed=11, messy=True)
 
 
 class Page(list):
@@ -61,13 +79,13 @@ class Page(list):
         self.response = response
 
 
-def page(records: list[dict[str, Any]]) -> Page:
-    """A page whose response went through `arrow_page_hook`, as the Arrow endpoints' do."""
+def page(records: list[dict[str, Any]], endpoint: str = "incidents") -> Page:
+    """A page whose response went through the page hook, as the Arrow endpoints' do."""
     response = requests.Response()
     response.status_code = 200
     response._content = orjson.dumps({"data": records, "pagination": {"page": 1, "next": None}})
-    arrow_page_hook(response)
-    return Page(response.json()["data"], response)
+    ArrowTables(ENDPOINTS_BY_NAME[endpoint], "replace").page_hook()(response)
+    return Page(response._body["data"], response)
 
 
 def load_with_dlt_normalizer(endpoint: Endpoint, records: list[dict], db: Path) -> None:
@@ -128,17 +146,27 @@ def contents(db: Path) -> dict[str, tuple[dict[str, str], list[tuple]]]:
     return out
 
 
-@pytest.mark.parametrize("name", ["incidents", "alerts"])
+@pytest.mark.parametrize("name", ARROW_ENDPOINTS)
 def test_arrow_path_equals_dlts_normalizer_on_served_pages(served, tmp_path, name):
     endpoint, records = ENDPOINTS_BY_NAME[name], served[name]
-    pages = [page(records[i:i + 50]) for i in range(0, len(records), 50)]
+    pages = [page(records[i:i + 50], name) for i in range(0, len(records), 50)]
     load_with_dlt_normalizer(endpoint, records, tmp_path / "normalizer.duckdb")
     tables = load_with_arrow_path(endpoint, pages, tmp_path / "arrow.duckdb")
-    # these pages take the vectorized path, not the row-by-row one
-    tables.flatten_vectorized([(p, list(range(len(p.response.arrow_data)))) for p in pages], "1")
+    assert not tables.row_by_row  # tidy pages all take the vectorized path
     expected, actual = contents(tmp_path / "normalizer.duckdb"), contents(tmp_path / "arrow.duckdb")
     assert len(expected) >= 4 and expected[name][1]
     assert actual == expected
+
+
+@pytest.mark.parametrize("name", ARROW_ENDPOINTS)
+def test_arrow_path_equals_dlts_normalizer_on_a_real_accounts_records(messy, tmp_path, name):
+    endpoint, records = ENDPOINTS_BY_NAME[name], messy[name]
+    pages = [page(records[i:i + 200], name) for i in range(0, len(records), 200)]
+    load_with_dlt_normalizer(endpoint, records, tmp_path / "normalizer.duckdb")
+    tables = load_with_arrow_path(endpoint, pages, tmp_path / "arrow.duckdb")
+    expected, actual = contents(tmp_path / "normalizer.duckdb"), contents(tmp_path / "arrow.duckdb")
+    assert actual == expected
+    print(name, tables.row_by_row, {t: len(r) for t, (c, r) in actual.items()})
 
 
 def test_odd_records_equal_dlts_normalizer_too(tmp_path):
@@ -185,12 +213,9 @@ def test_a_duplicate_record_is_taken_once(tmp_path):
     assert len(tables["incidents__tag_list"][1]) == 6
 
 
-def test_the_root_key_is_the_same_in_every_load():
-    tables = ArrowTables(ENDPOINTS_BY_NAME["incidents"], "merge")
-    first, again = Batch(), Batch()
-    first.add_root(tables, INCIDENT, load_id="123.4")
-    again.add_root(tables, INCIDENT, load_id="999.9")
-    assert first.rows["incidents"][0]["_dlt_id"] == again.rows["incidents"][0]["_dlt_id"]
+def test_child_row_ids_follow_the_list_index():
+    first = RowFlattener(Names(dlt.Schema("incident_api").naming))
+    first.add_root("incidents", INCIDENT, "root-1", load_id="123.4")
     root_id = first.rows["incidents"][0]["_dlt_id"]
     # child row ids follow the list index; a null item is a row too, as in dlt
     assert [r["_dlt_id"] for r in first.rows["incidents__milestones"]] == [f"{root_id}.0", f"{root_id}.1"]
@@ -210,9 +235,16 @@ def test_an_incident_without_rows_in_a_loaded_table_gets_a_tombstone():
 
 
 def test_declared_types_and_dlt_style_timestamp_detection():
-    ((_, started),) = typed_columns("started_at", ["2026-01-01T10:00:00.000Z", None], "timestamp")
+    types = ColumnTypes({"t": {"started_at": "timestamp"}}, dlt.Schema("x").naming)
+    ((_, started),) = types.python_column("t", "started_at", ["2026-01-01T10:00:00.000Z", None])
     assert started.type == pa.timestamp("us", tz="UTC")
-    ((_, undeclared),) = typed_columns("team__created_at", ["2026-01-01T10:00:00Z"], None)
+    ((_, undeclared),) = types.arrow_column("t", "team__created_at", pa.array(["2026-01-01T10:00:00Z"]))
     assert undeclared.type == pa.timestamp("us", tz="UTC")
-    ((_, text),) = typed_columns("duration", ["PT1H", "2026-01-01T10:00:00Z"], None)
-    assert text.type == pa.string()
+    # as dlt: the first value decides; a later one that does not fit goes to a variant column
+    assert [(n, a.to_pylist()) for n, a in types.arrow_column("t", "duration", pa.array(["PT1H", "P1D"]))] == [
+        ("duration", ["PT1H", "P1D"])]
+    assert [(n, a.type) for n, a in types.arrow_column("t", "seen_at", pa.array(["2026-01-01T10:00:00Z", "never"]))] == [
+        ("seen_at", pa.timestamp("us", tz="UTC")), ("seen_at__v_text", pa.string())]
+    # a number sent as a string where a number fits is coerced, else a variant
+    assert [(n, a.to_pylist()) for n, a in types.python_column("t", "size", [3, "4", "4 KB", None])] == [
+        ("size", [3, 4, None, None]), ("size__v_text", [None, None, "4 KB", None])]

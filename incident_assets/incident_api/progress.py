@@ -54,9 +54,9 @@ class PageProgress:
         with self._lock:
             seen = self._endpoints.setdefault(endpoint, _Endpoint())
             seen.pages += 1
-            # a page read by Arrow (columnar.py) keeps its records in `arrow_data`, not in `data`
-            arrow_data = getattr(response, "arrow_data", None)
-            seen.rows += len(arrow_data) if arrow_data is not None else len(body["data"])
+            # a page of an Arrow endpoint keeps its records in `page_records` (pages.py), not in `data`
+            records = getattr(response, "page_records", None)
+            seen.rows += len(records) if records is not None else len(body["data"])
             if not (last or seen.pages == 1 or now - seen.logged_at >= self.every_seconds):
                 return response
             seen.logged_at = now

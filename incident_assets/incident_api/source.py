@@ -24,7 +24,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.rest_api import rest_api_resources
 
 from incident_assets.errors import redact
-from incident_assets.incident_api.columnar import ArrowTables, arrow_page_hook
+from incident_assets.incident_api.columnar import ArrowTables
 from incident_assets.incident_api.endpoints import ENDPOINTS, SOURCE_NAME, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
     NO_API_TOKEN,
@@ -212,6 +212,7 @@ def _arrow_resource(
     incremental = endpoint.sync == "updated_after"
     disposition = "merge" if incremental else "replace"
     tables = ArrowTables(endpoint, disposition)
+    page_hook = tables.page_hook()
     # child tables are declared by `tables`, as tables of their own, not as dlt nested hints
     hints = {k: v for k, v in resource_hints(endpoint).items() if k != "nested_hints"}
 
@@ -228,7 +229,7 @@ def _arrow_resource(
         elif incremental and not scope.full_refresh and state.get("updated_after"):
             params["updated_after"] = state["updated_after"]
         pages = read_ahead(client.paginate(
-            endpoint.path, params=params, hooks={"response": [arrow_page_hook, check_response, progress]}
+            endpoint.path, params=params, hooks={"response": [page_hook, check_response, progress]}
         ))
         yield from tables.batches(pages, resource)
         for reason, count in tables.skipped.items():
