@@ -39,6 +39,7 @@ from incident_assets.incident_api.flatten import (
     KEYS, LIST_IDX, LOAD_ID, PARENT_KEY, ROOT_KEY, ROW_KEY, Columns, Names, PageFlattener, RowByRow,
     RowFlattener)
 from incident_assets.incident_api.http import IncidentApiError
+from incident_assets.incident_api.mixed import Path, mixed_paths, settle
 from incident_assets.incident_api.pages import PageHook, json_paths, page_records
 
 # records per set of yielded tables: big enough for few parquet row groups, small in memory
@@ -70,6 +71,8 @@ class ArrowTables:
         # pages that took the row-by-row path, per reason (the first one is logged)
         self.row_by_row: Counter[str] = Counter()
         self.logger = get_dagster_logger("incident_api")
+        # fields found sent as a number here and a string there: settled on every page (mixed.py)
+        self.mixed: set[Path] = set()
 
     # --- hints -----------------------------------------------------------------------------
 
@@ -192,7 +195,7 @@ class ArrowTables:
         """One page as typed Arrow tables: vectorized, else (that page only) row by row."""
         root_ids = [digest128(r["id"]) for r in records]
         try:
-            data = pa.array(records)
+            data = self.struct_array(records, names, types)
             if not pa.types.is_struct(data.type):
                 raise RowByRow("records that are not JSON objects")
             columns: Columns = PageFlattener(names).page(self.root, data, pa.array(root_ids, pa.string()), load_id)
@@ -203,6 +206,21 @@ class ArrowTables:
                     for table, table_columns in columns.items()}
         except UnsupportedValue as e:
             raise IncidentApiError(f"endpoint {self.root}: {e}") from None
+
+    def struct_array(self, records: list[dict[str, Any]], names: Names, types: ColumnTypes) -> pa.Array:
+        """The page as one Arrow array, fields of mixed scalar types settled first."""
+        for path in sorted(self.mixed):
+            settle(records, self.root, path, names, types)
+        try:
+            return pa.array(records)
+        except ARROW_ERRORS:
+            new = mixed_paths(records) - self.mixed
+            if not new:
+                raise
+        self.mixed |= new
+        for path in sorted(new):
+            settle(records, self.root, path, names, types)
+        return pa.array(records)
 
     def row_by_row_columns(self, records: list[dict[str, Any]], root_ids: list[str], load_id: str,
                            names: Names, reason: str) -> Columns:
