@@ -279,7 +279,7 @@ class ArrowTables:
         declared = self.declared.get(table, {})
         fields = [pa.field(f.name, f.type, nullable=not non_null(table == self.root, f.name, declared))
                   for f in arrow.schema]
-        return pa.Table.from_arrays([c.combine_chunks() for c in arrow.columns], schema=pa.schema(fields))
+        return pa.Table.from_arrays(arrow.columns, schema=pa.schema(fields))
 
 
 def with_tombstones(rows: Optional[pa.Table], root_ids: pa.Array) -> pa.Table:
