@@ -1,7 +1,7 @@
 """Endpoints as Arrow tables: the tables dlt's normalizer would make, built a page at a time.
 
-Why: incidents and alerts are the bulk of the data (100,000 incidents come with about a million
-child rows, and alerts are as many as the incidents or several times more), and dlt's relational
+Why: incidents, alerts and tickets are the bulk of the data (100,000 incidents come with about a
+million child rows, alerts and tickets are as many as the incidents or more), and dlt's relational
 normalizer nests them row by row in Python. Here a page is parsed once (pages.py), becomes one
 Arrow struct array, and its nested objects and lists become columns and child tables with
 vectorized Arrow operations (flatten.py), typed as dlt types them (coercion.py); dlt writes the
@@ -16,7 +16,7 @@ is a digest of the record id, the same in every load. Two ways to keep child tab
   changed incident replaces all its rows; an incident with no rows for a child table the
   destination already has sends a tombstone (`_dlt_deleted`, dlt's `hard_delete` hint) so the
   rows of a list that became empty go too; tombstones are never inserted.
-- replace (alerts, listed whole each run): every table of the endpoint is replaced, child
+- replace (alerts and tickets, listed whole each run): every table of the endpoint is replaced, child
   tables that got no rows this run included.
 """
 
