@@ -199,7 +199,7 @@ class ArrowTables:
             if not pa.types.is_struct(data.type):
                 raise RowByRow("records that are not JSON objects")
             columns: Columns = PageFlattener(names).page(self.root, data, pa.array(root_ids, pa.string()), load_id)
-        except (RowByRow, *ARROW_ERRORS) as e:
+        except (RowByRow, OverflowError, *ARROW_ERRORS) as e:  # OverflowError: an integer beyond 64 bits
             columns = self.row_by_row_columns(records, root_ids, load_id, names, str(e))
         try:
             return {table: self.typed_table(table, table_columns, types)
