@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fault-forbidden", metavar="PATH", help="this list path answers 403")
     p.add_argument("--fault-single-object", metavar="PATH", help="this list path answers one bare object")
     p.add_argument("--fault-negative-count", metavar="PATH", help="this list path's `pagination.count` is negative")
+    p.add_argument("--archived-only", action="store_true",
+                   help="`archived=true` lists archived incidents only (default: archived plus active)")
     p.add_argument("--request-log", metavar="FILE", help="append every request as a JSON line")
     return p.parse_args(argv)
 
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         sim = Simulator(incidents=args.incidents, seed=args.seed, port=args.port, token=args.token,
                         rate_limit=args.rate_limit, faults=faults,
                         rate_limit_requests=args.rate_limit_requests,
-                        rate_limit_window=args.rate_limit_window, request_log_file=log_file)
+                        rate_limit_window=args.rate_limit_window, request_log_file=log_file,
+                        archived_only=args.archived_only)
         sim.start()  # the socket listens once start() returns
         print(sim.base_url, flush=True)
         while not stop.wait(0.5):
