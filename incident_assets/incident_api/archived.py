@@ -29,15 +29,26 @@ UNKNOWN = "not told apart by the first records"
 
 @dataclass(frozen=True)
 class IncidentLists:
-    """How `archived=true` reads here, and the query of each list to read (in order)."""
+    """How `archived=true` reads here, the query of each list to read (in order), and how many
+    incidents each list has for the run's query."""
 
     reading: str
     queries: tuple[dict[str, Any], ...]
+    archived_count: int
+    active_count: int
 
-    def describe(self, archived_count: int, active_count: int) -> str:
-        lists = " and ".join("`archived=true`" if q else "the default list" for q in self.queries)
-        return (f"incidents: `archived=true` lists {archived_count}, the default list {active_count}; "
-                f"reading: {self.reading}, so reading {lists}")
+    @property
+    def incident_count(self) -> int:
+        """Incidents in the lists together: the sum when they are apart, else the larger list
+        (when the answers could not tell, a lower bound)."""
+        if self.reading == ONLY_ARCHIVED:
+            return self.archived_count + self.active_count
+        return max(self.archived_count, self.active_count)
+
+    def describe(self) -> str:
+        lists = " and ".join("`archived=true`" if ARCHIVED_PARAM in q else "the default list" for q in self.queries)
+        return (f"incidents: `archived=true` lists {self.archived_count}, the default list "
+                f"{self.active_count}; reading: {self.reading}, so reading {lists}")
 
 
 def pagination_count(body: Mapping[str, Any]) -> int:
@@ -51,9 +62,9 @@ def pagination_count(body: Mapping[str, Any]) -> int:
 
 
 def incident_lists(get_first_page: Callable[[dict[str, Any]], Mapping[str, Any]],
-                   params: Mapping[str, Any]) -> tuple[IncidentLists, str]:
-    """Asks the two lists for one record each (`get_first_page(query)` answers one JSON body);
-    the lists to read with `params` (the run's query, `archived=true` in it) and a log line."""
+                   params: Mapping[str, Any]) -> IncidentLists:
+    """Asks the two lists for one record each (`get_first_page(query)` answers one JSON body):
+    the lists to read with `params` (the run's query, `archived=true` in it)."""
     archived_query = {**params, "per_page": 1}
     active_query = {k: v for k, v in archived_query.items() if k != ARCHIVED_PARAM}
     archived_body, active_body = get_first_page(archived_query), get_first_page(active_query)
@@ -70,5 +81,4 @@ def incident_lists(get_first_page: Callable[[dict[str, Any]], Mapping[str, Any]]
     archived_only = dict(params)
     with_active = {k: v for k, v in params.items() if k != ARCHIVED_PARAM}
     queries = (archived_only,) if reading in (PLUS_ACTIVE, NOTHING_ACTIVE) else (archived_only, with_active)
-    lists = IncidentLists(reading, queries)
-    return lists, lists.describe(archived_count, active_count)
+    return IncidentLists(reading, queries, archived_count, active_count)

@@ -249,8 +249,8 @@ def _arrow_resource(
             params["updated_after"] = state["updated_after"]
         queries = [params]
         if ARCHIVED_PARAM in params:
-            lists, line = incident_lists(lambda query: first_page(client, endpoint, query), params)
-            logger.info(line)
+            lists = incident_lists(lambda query: first_page(client, endpoint, query), params)
+            logger.info(lists.describe())
             queries = list(lists.queries)
         pages = (
             page
