@@ -11,7 +11,7 @@ default executor runs them one after another in one process (see `definitions.py
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 import dagster as dg
 
@@ -124,9 +124,11 @@ def table_key(name: str) -> dg.AssetKey:
     return dg.AssetKey([GROUP, name])
 
 
-def report_run_config(**config: Any) -> dict[str, Any]:
-    """Run config giving every report asset the same `ReliabilityConfig` values (set once)."""
-    return {"ops": {report_op_name(name): {"config": dict(config)} for name in report_tables()}}
+def report_run_config(tables: Optional[Iterable[str]] = None, **config: Any) -> dict[str, Any]:
+    """Run config giving each report asset of the run (default: all; Dagster refuses config for
+    an asset the run does not select) the same `ReliabilityConfig` values, set once."""
+    names = report_tables() if tables is None else tables
+    return {"ops": {report_op_name(name): {"config": dict(config)} for name in names}}
 
 
 def report_op_name(name: str) -> str:
