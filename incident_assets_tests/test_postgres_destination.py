@@ -34,10 +34,11 @@ def test_check_missing_credentials(monkeypatch, tmp_path):
         postgres.check(postgres.pipeline(pipelines_dir=str(tmp_path)))
 
 
-def test_duckdb_check_of_a_new_file_creates_nothing(tmp_path):
+def test_duckdb_check_of_a_new_file_makes_its_folder_only(tmp_path):
     duckdb = DestinationResource(duckdb_file=str(tmp_path / "new" / "x.duckdb"))
     duckdb.check(duckdb.pipeline(pipelines_dir=str(tmp_path / "dlt")))
-    assert not (tmp_path / "new").exists()  # nothing to lock yet: the load creates the file
+    # DuckDB creates the file, never its folder; nothing to lock yet: the load creates the file
+    assert (tmp_path / "new").is_dir() and list((tmp_path / "new").iterdir()) == []
 
 
 def test_report_assets_fail_with_the_same_sentence_before_any_sql(monkeypatch, tmp_path):
