@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                                                      args.extra_env, logfile, args.exclude),
         "reports": lambda: scenarios.reports(args.reports_incidents, args.layout_incidents, args.repeat,
                                              work, log, logfile),
-        "reportrun": lambda: report_run.run(args.repeat, work, log, logfile),
+        "reportrun": lambda: report_run.run(args.repeat, work, log, logfile, args.quick),
         "defs": lambda: scenarios.definitions(args.defs_repeat, log, logfile),
     }
     failed = []
