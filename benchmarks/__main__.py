@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--sizes 25000,50000,100000] [--repeat 3] [--only ingest,ratelimited,incremental,reports,defs] [--quick]`
+"""`python -m benchmarks [--sizes 25000,50000,100000] [--repeat 3] [--only ingest,ratelimited,incremental,reports,reportrun,defs] [--quick]`
 
 Prints one table and writes `benchmarks/results/<output>.json` and `.md`.
 `--project-env KEY=VALUE` (repeatable) sets dlt configuration for the project's ingestion
@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Optional
 
-from benchmarks import scenarios
+from benchmarks import report_run, scenarios
 from benchmarks.table import RESULTS_DIR, markdown_table, write_results
 
 # change events embed their environments, and the simulator's environments list *every* open
@@ -25,7 +25,7 @@ from benchmarks.table import RESULTS_DIR, markdown_table, write_results
 # per row (not a child table), but serving and parsing it would swamp both variants, so change
 # events are left out by default; `--exclude ''` puts them back.
 DEFAULT_EXCLUDE = ("change_events",)
-SCENARIOS = ("ingest", "ratelimited", "incremental", "reports", "defs")
+SCENARIOS = ("ingest", "ratelimited", "incremental", "reports", "reportrun", "defs")
 # ratelimited: a server allowing `rate_limit` requests per 10 s; quick scales the limit down so
 # that its few requests still need pacing
 QUICK = {"sizes": [300], "repeat": 1, "reports_incidents": 2_000, "layout_incidents": 300,
@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                                                      args.extra_env, logfile, args.exclude),
         "reports": lambda: scenarios.reports(args.reports_incidents, args.layout_incidents, args.repeat,
                                              work, log, logfile),
+        "reportrun": lambda: report_run.run(args.repeat, work, log, logfile, args.quick),
         "defs": lambda: scenarios.definitions(args.defs_repeat, log, logfile),
     }
     failed = []

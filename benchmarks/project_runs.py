@@ -50,14 +50,14 @@ def ingest() -> None:
 def reports() -> None:
     import dagster as dg
 
-    from incident_assets.reliability.assets import reliability_assets
+    from incident_assets.reliability.assets import report_assets, report_run_config
     from incident_assets.resources import project_resources
 
     started = time.perf_counter()
     result = dg.materialize(
-        [reliability_assets],
+        [*report_assets],
         resources=project_resources(),
-        run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF}}}},
+        run_config=report_run_config(as_of=AS_OF),
     )
     seconds = time.perf_counter() - started
     assert result.success

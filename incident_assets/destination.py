@@ -210,8 +210,15 @@ def check_destination(pipeline: dlt.Pipeline, duckdb_file: Path) -> None:
 def check_duckdb_file(path: Path) -> None:
     """Opens the DuckDB file once: a lock held by another process (a `make dev` run, a
     notebook) becomes one `DestinationConfigError` naming the file and that process. A file
-    that does not exist yet is nobody's: nothing to check, and nothing created here."""
+    that does not exist yet is nobody's: its folder is made (DuckDB creates the file, not
+    the folders), whatever else is configured (e.g. `DLT_DATA_DIR` elsewhere)."""
     if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DestinationConfigError(
+                f"cannot create the folder of the DuckDB file {path}: {e.strerror} (check {DUCKDB_CREDENTIALS_KEY})"
+            ) from None
         return
     try:
         duckdb.connect(str(path)).close()

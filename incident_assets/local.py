@@ -45,9 +45,6 @@ UI_PORT_ENV = "UI_PORT"
 DEFAULT_PORTS = {SIMULATOR_PORT_ENV: 8765, UI_PORT_ENV: 3000}
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
-# one process for the whole run: a subprocess per step only adds start-up time (about 7 s
-# each), and DuckDB takes one writer at a time anyway
-IN_PROCESS = '{"execution": {"config": {"in_process": {}}}}'
 
 # A Dagster console line: `2026-12-01 21:35:12 +0000 - dagster - INFO - <job> - <run id> - <rest>`.
 # DEBUG lines are Dagster's own events; INFO and WARNING are the assets' log lines; ERROR the
@@ -137,11 +134,12 @@ def child_env(home: Path, extra: Optional[dict[str, str]] = None) -> dict[str, s
 
 def materialize_command() -> list[str]:
     """Dagster's current CLI; the job selects every asset (`--assets '*'` would do the same, and
-    makes Dagster 1.13 warn about a beta parameter of its own selection parser)."""
+    makes Dagster 1.13 warn about a beta parameter of its own selection parser). It runs with
+    the code location's default executor: every step in one process (definitions.py)."""
     # imported here: the definitions take seconds to import, and a busy port must fail at once
     from incident_assets.operations.defs import ALL_ASSETS_JOB_NAME
 
-    return [str(BIN / "dg"), "launch", "--job", ALL_ASSETS_JOB_NAME, "--config-json", IN_PROCESS]
+    return [str(BIN / "dg"), "launch", "--job", ALL_ASSETS_JOB_NAME]
 
 
 class RunOutput:

@@ -38,8 +38,12 @@ def ingest(
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
     assert not result.success
-    (failure,) = result.get_step_failure_events()
-    data = failure.step_failure_data
+    # one sentence, however many steps failed with it (e.g. every report step on a bad setting)
+    (message,) = {failure_text(f.step_failure_data) for f in result.get_step_failure_events()}
+    return message
+
+
+def failure_text(data) -> str:
     if data.user_failure_data is not None and data.user_failure_data.description:
         return data.user_failure_data.description
     return data.error.message

@@ -28,7 +28,7 @@ def test_every_scenario_reports_a_row(results: tuple[dict, str]) -> None:
     data, _ = results
     kinds = [r["kind"] for r in data["rows"]]
     assert kinds == ["ingest", "ingest-baseline", "rss", "ratelimited", "incremental", "incremental",
-                     "reports", "defs"]
+                     "reports", "reportrun", "defs"]
     for row in data["rows"]:
         assert row["scenario"] and row["target"]
         assert row["project_rss_mb"] > 0

@@ -2,28 +2,36 @@
 
 Each failure is reproduced on the simulator over real HTTP, loaded into a real DuckDB file.
 The run ends red (see incident_api/assets.py), within seconds; every other endpoint's table
-is complete; the broken endpoint is not materialized and carries the reason.
+is complete; the broken endpoint is not materialized and carries the reason; in the same run,
+every report that does not read it is built.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
 import requests
 
-from incident_assets.definitions import defs
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.endpoints import ENDPOINTS
 from incident_assets.incident_api.http import runaway_reason
-from incident_assets.reliability.assets import reliability_assets
+from incident_assets.reliability.assets import report_assets, report_run_config
+from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import DEFAULT_TOKEN, FaultConfig
 from incident_assets.simulator.__main__ import parse_args
 from incident_assets_tests.ingestion import failure_message, ingest, materialize, query, row_counts
 
 # a run that could hang would take minutes; a healthy one takes seconds
 NO_HANG_SECONDS = 60
+AS_OF = "2026-10-15T00:00:00Z"
+BIN = Path(sys.executable).parent
 
 
 def key(name: str) -> dg.AssetKey:
@@ -123,29 +131,100 @@ def test_global_errors_still_fail_at_once(project, duckdb_path, monkeypatch):
     assert row_counts(duckdb_path) == {}
 
 
-def test_reports_that_do_not_read_the_broken_table_are_computed(project, duckdb_path):
-    """The run loads all but webhooks and ends red; Dagster skips the report step of that run
-    (it waits on every table it reads); the automation sensor's next evaluation asks for every
-    report whose inputs are loaded, and that run computes them."""
-    sim = project
-    sim.set_faults(FaultConfig(forbidden_path="webhooks"))
-    with dg.DagsterInstance.ephemeral() as instance:
-        # the automation sensor has ticked before the load (its first tick only sets a cursor)
-        before = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-        started = time.monotonic()
-        first = materialize([incident_api_assets, reliability_assets], instance=instance, raise_on_error=False)
-        assert time.monotonic() - started < NO_HANG_SECONDS
-        assert not first.success
-        assert {k.path[0] for k in map(lambda e: e.asset_key, first.get_asset_materialization_events())} == {"incident_api"}
+def run_headless(command: str, sim, tmp_path: Path) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    """One run of every asset, as a user starts it (`dg launch --job all_assets_job`, or what
+    `make run` runs), into a fresh DuckDB file and Dagster instance; (the process, the file, the
+    instance's home)."""
+    home, db = tmp_path / f"{command}-home", tmp_path / f"{command}.duckdb"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "deploy" / "dagster.local.yaml").read_text())
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "DLT_DATA_DIR")}
+    env.update({
+        "SOURCES__INCIDENT_API__BASE_URL": sim.base_url, "SOURCES__INCIDENT_API__API_TOKEN": DEFAULT_TOKEN,
+        "SOURCES__INCIDENT_API__PER_PAGE": "50", "SOURCES__INCIDENT_API__MAX_RETRIES": "1",
+        "SOURCES__INCIDENT_API__RATE_LIMIT_REQUESTS": "0", "SOURCES__INCIDENT_API__RETRY_BACKOFF_FACTOR": "0.1",
+        "DESTINATION__DUCKDB__CREDENTIALS": str(db), "INCIDENT_ASSETS_AS_OF": AS_OF,
+        "INCIDENT_ASSETS_HTML_REPORT": str(tmp_path / "reliability.html"), "DAGSTER_HOME": str(home),
+    })
+    args = {"dg launch": [str(BIN / "dg"), "launch", "--job", "all_assets_job"],
+            "make run": [sys.executable, "-m", "incident_assets.local", "run"]}[command]
+    done = subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return done, db, home
 
-        evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
-        reports = {k for k in reliability_assets.keys if evaluation.get_num_requested(k)}
-        # every report but the one that reads webhooks
-        assert reports == set(reliability_assets.keys) - {dg.AssetKey(["reliability", "catalog_health"])}
-        second = materialize([incident_api_assets, reliability_assets], instance=instance, selection=sorted(reports))
-        assert second.success
-    (facts,) = query(duckdb_path, "select count(*) from reliability.incident_facts")
-    assert facts[0] == sim.count("incidents")
+
+def report_contents(db: Path, tables) -> dict[str, list[tuple]]:
+    return {t: query(db, f"select * from reliability.{t} order by all") for t in sorted(tables)}
+
+
+def same_row(a: tuple, b: tuple) -> bool:
+    """Equal, doubles within 1e-9 relative: DuckDB's parallel aggregates may add in another
+    order from one run to the next (29058.28075 and 29058.280749999998)."""
+    return len(a) == len(b) and all(
+        math.isclose(x, y, rel_tol=1e-9) if isinstance(x, float) and isinstance(y, float) else x == y
+        for x, y in zip(a, b)
+    )
+
+
+@pytest.fixture
+def reference_reports(project, duckdb_path) -> Path:
+    """Every report built from a complete load of the same simulator (the right numbers)."""
+    result = materialize([incident_api_assets, *report_assets], run_config=report_run_config(as_of=AS_OF))
+    assert result.success
+    return duckdb_path
+
+
+REPORTS = {k.path[-1] for a in report_assets for k in a.keys}
+
+
+@pytest.mark.parametrize("command", ["dg launch", "make run"])
+@pytest.mark.parametrize(
+    "faults, broken, reason, stale",
+    [
+        pytest.param(FaultConfig(forbidden_path="alerts"), "alerts",
+                     "HTTP 403 Forbidden for GET /v1/alerts", {"alert_noise_weekly"}, id="403-alerts"),
+        pytest.param(FaultConfig(stuck_cursor_path="changes/events"), "change_events",
+                     "`next` does not come after the page asked for (2)", {"change_failure_monthly"},
+                     id="runaway-cursor-change-events"),
+    ],
+)
+def test_a_broken_endpoint_holds_back_only_its_reports_in_the_same_run(
+    project, reference_reports, tmp_path, command, faults, broken, reason, stale
+):
+    """One run: every other raw table loads, every report not reading the broken endpoint is
+    built (the same numbers as from a complete load), the run ends red, and its failure names
+    the endpoint, the reason and what is left stale; the UI shows why on each stale asset."""
+    sim = project
+    sim.set_faults(faults)
+    done, db, home = run_headless(command, sim, tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output[-3000:]
+    others = {e.name for e in ENDPOINTS} - {broken}
+    assert row_counts(db) == {name: sim.count(name) for name in others}
+    built = {r[0] for r in query(db, "select table_name from information_schema.tables "
+                                     "where table_schema = 'reliability'")}
+    assert built == REPORTS - stale
+    expected, got = report_contents(reference_reports, built), report_contents(db, built)
+    differing = {t: next(((a, b) for a, b in zip(expected[t], got[t]) if not same_row(a, b)),
+                         (len(expected[t]), len(got[t])))
+                 for t in built
+                 if len(got[t]) != len(expected[t]) or not all(map(same_row, expected[t], got[t]))}
+    assert differing == {}
+    left_stale = ", ".join(sorted(f"reliability/{t}" for t in stale | {"html_report"}))
+    assert f"1 endpoint(s) not loaded (`{broken}`)" in output and reason in output
+    assert f"Left stale by this run: {left_stale}" in output
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (run,) = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.FAILURE
+        assert reason in observation(instance, broken).description
+        for table in stale | {"html_report"}:
+            (record,) = instance.fetch_observations(dg.AssetKey(["reliability", table]), limit=1).records
+            seen = record.asset_observation
+            assert seen.description.startswith(f"not refreshed in this run: it reads `{broken}`")
+            assert reason in seen.description
+            assert instance.get_latest_materialization_event(dg.AssetKey(["reliability", table])) is None
+        for table in REPORTS - stale:
+            event = instance.get_latest_materialization_event(dg.AssetKey(["reliability", table]))
+            assert event is not None and event.run_id == run.run_id
 
 
 @pytest.mark.parametrize(

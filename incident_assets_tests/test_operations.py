@@ -52,19 +52,20 @@ def test_first_tick_requests_a_run_and_sets_the_cursor(project):
     assert sim.request_log == []  # nothing to compare with yet: no request at all
 
 
-def test_sensor_asks_once_and_runs_only_when_an_incident_changed(project):
+def test_sensor_asks_two_small_questions_and_runs_only_when_an_incident_changed(project):
     sim = project
     with dg.DagsterInstance.ephemeral() as instance:
         cursor = tick(instance, None).cursor
 
-        # nothing changed: no run, exactly one cheap request
+        # nothing changed: no run, two one-record requests (both readings of `archived=true`)
         sim.clear_log()
         quiet = tick(instance, cursor)
         assert quiet.run_requests == []
         assert "no incident changed" in quiet.skip_reason.skip_message
-        (request,) = sim.request_log
-        assert (request.method, request.path, request.status) == ("GET", INCIDENTS_PATH, 200)
-        assert request.query == {"per_page": "1", "archived": "true", "updated_after": cursor}
+        archived, active = sim.request_log
+        assert {(r.method, r.path, r.status) for r in (archived, active)} == {("GET", INCIDENTS_PATH, 200)}
+        assert archived.query == {"per_page": "1", "archived": "true", "updated_after": cursor}
+        assert active.query == {"per_page": "1", "updated_after": cursor}
         assert quiet.cursor >= cursor
 
         # an incident changes in the API: exactly one run, of the incidents asset only
@@ -74,7 +75,7 @@ def test_sensor_asks_once_and_runs_only_when_an_incident_changed(project):
         sim.resolve_incident(open_incident["id"])
         sim.clear_log()
         changed = tick(instance, quiet.cursor)
-        assert len(sim.request_log) == 1
+        assert len(sim.request_log) == 2
         (run_request,) = changed.run_requests
         assert run_request.asset_selection == [INCIDENTS_KEY]
         assert run_request.tags["incident_assets/updated_after"] == quiet.cursor

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.reliability.assets import reliability_assets
+from incident_assets.reliability.assets import report_assets, report_run_config
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets_tests import postgres
 from incident_assets_tests.conftest import point_project_at
@@ -60,9 +60,9 @@ def test_runs_and_materializations_live_in_postgres(simulator, postgres_server, 
             assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
             assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
             result = materialize(
-                [incident_api_assets, reliability_assets],
+                [incident_api_assets, *report_assets],
                 selection=SELECTION,
-                run_config={"ops": {"reliability_assets": {"config": {"as_of": "2026-10-20T12:00:00Z"}}}},
+                run_config=report_run_config(as_of="2026-10-20T12:00:00Z"),
                 instance=instance,
             )
             assert result.success

@@ -16,7 +16,7 @@ import psycopg2
 import pytest
 
 from incident_assets.incident_api.endpoints import ENDPOINTS
-from incident_assets.reliability.assets import reliability_assets
+from incident_assets.reliability.assets import report_assets, report_run_config
 from incident_assets.reliability.runner import report_tables
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at
@@ -56,8 +56,7 @@ def use_postgres(monkeypatch: pytest.MonkeyPatch, sim: Simulator, url: str, tmp_
 
 
 def report(as_of: str = AS_OF) -> dg.ExecuteInProcessResult:
-    return materialize([reliability_assets], run_config={
-        "ops": {"reliability_assets": {"config": {"as_of": as_of}}}})
+    return materialize([*report_assets], run_config=report_run_config(as_of=as_of))
 
 
 def test_ingest_twice_then_reports_in_postgres(simulator, postgres_url, monkeypatch, tmp_path):

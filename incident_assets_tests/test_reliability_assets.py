@@ -1,4 +1,4 @@
-"""The report multi_asset and the HTML asset under Dagster, on a DuckDB loaded with golden input."""
+"""The report assets (one per SQL file) and the HTML asset under Dagster, on a DuckDB loaded with golden input."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import re
 import dagster as dg
 import pytest
 
-from incident_assets.reliability.assets import reliability_assets, reliability_html_report
+from incident_assets.reliability.assets import reliability_html_report, report_assets, report_run_config
 from incident_assets.reliability.previews import markdown_text
 from incident_assets.reliability.runner import ReportSqlError, parse_report_file, report_tables
 from incident_assets_tests.ingestion import failure_message, materialize
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, WEIGHTS, loaded_destination
 
-RUN_CONFIG = {"ops": {"reliability_assets": {"config": {"as_of": AS_OF_ISO}}}}
+RUN_CONFIG = report_run_config(as_of=AS_OF_ISO)
 
 
 def point_reports_at(dest, monkeypatch: pytest.MonkeyPatch):
@@ -42,7 +42,7 @@ def materializations(result: dg.ExecuteInJobResult) -> dict[str, dict]:
 
 
 def test_specs_lineage():
-    specs = {s.key.to_user_string(): s for s in reliability_assets.specs}
+    specs = {s.key.to_user_string(): s for a in report_assets for s in a.specs}
     assert set(specs) == {f"reliability/{t}" for t in report_tables()}
     facts = specs["reliability/incident_facts"]
     assert {d.asset_key.to_user_string() for d in facts.deps} == {"incident_api/incidents"}
@@ -56,7 +56,9 @@ def test_specs_lineage():
         assert [c.name for c in spec.metadata["dagster/column_schema"].columns] == [c for c, _ in table.columns]
         assert all(c.description for c in spec.metadata["dagster/column_schema"].columns)
         assert spec.description.endswith(f"[Metric definitions](docs/metrics.md#{table.name})")
-    assert reliability_assets.can_subset
+    # one asset, so one step, per SQL file: a step waits only on what its own SQL reads
+    assert len(report_assets) == len(report_tables())
+    assert all(a.op.name == f"reliability__{a.key.path[-1]}" and len(a.keys) == 1 for a in report_assets)
 
 
 def test_descriptions_keep_angle_brackets_and_code():
@@ -66,7 +68,7 @@ def test_descriptions_keep_angle_brackets_and_code():
 
 
 def test_materialize_all_with_metadata(golden_env):
-    result = materialize([reliability_assets], run_config=RUN_CONFIG)
+    result = materialize([*report_assets], run_config=RUN_CONFIG)
     assert result.success
     meta = materializations(result)
     assert set(meta) == set(report_tables())
@@ -108,17 +110,17 @@ def test_materialize_all_with_metadata(golden_env):
 
 def test_as_of_from_env(golden_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_AS_OF", "2024-03-10T13:00:00Z")
-    result = materialize([reliability_assets], selection="reliability/incident_facts")
+    result = materialize([*report_assets], selection="reliability/incident_facts")
     assert result.success
     assert golden_env.query("select distinct as_of from reliability.incident_facts")[0][0].isoformat() \
         == "2024-03-10T13:00:00+00:00"
 
 
 def test_subset_runs_only_selected(golden_env):
-    assert materialize([reliability_assets], run_config=RUN_CONFIG,
-                          selection="reliability/incident_facts").success
-    result = materialize([reliability_assets], run_config=RUN_CONFIG,
-                            selection="reliability/open_incident_backlog")
+    assert materialize([*report_assets], run_config=report_run_config(["incident_facts"], as_of=AS_OF_ISO),
+                       selection="reliability/incident_facts").success
+    result = materialize([*report_assets], run_config=report_run_config(["open_incident_backlog"], as_of=AS_OF_ISO),
+                         selection="reliability/open_incident_backlog")
     assert set(materializations(result)) == {"open_incident_backlog"}
     tables = {r[0] for r in golden_env.query(
         "select table_name from information_schema.tables where table_schema = 'reliability'")}
@@ -126,15 +128,14 @@ def test_subset_runs_only_selected(golden_env):
 
 
 def test_bad_as_of_fails_clearly(golden_env):
-    result = materialize([reliability_assets], run_config={"ops": {"reliability_assets": {"config": {
-        "as_of": "yesterday"}}}}, raise_on_error=False)
+    result = materialize([*report_assets], run_config=report_run_config(as_of="yesterday"), raise_on_error=False)
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert re.search(r"as_of: 'yesterday' is not an ISO-8601 timestamp", failure.message)
 
 
 def test_html_report_asset(golden_env, tmp_path):
-    assert materialize([reliability_assets], run_config=RUN_CONFIG).success
+    assert materialize([*report_assets], run_config=RUN_CONFIG).success
     path = tmp_path / "out" / "report.html"
     result = materialize([reliability_html_report], run_config={
         "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
@@ -150,19 +151,18 @@ AUTH_FEB = ("select impact_minutes from reliability.service_reliability_monthly 
 
 
 def weights_run(weights=None, **config) -> dict:
-    return {"ops": {"reliability_assets": {"config": {
-        "as_of": AS_OF_ISO, **({"impact_weights": weights} if weights is not None else {}), **config}}}}
+    return report_run_config(as_of=AS_OF_ISO, **({"impact_weights": weights} if weights is not None else {}), **config)
 
 
 def test_impact_weights_from_env_and_run_config(weights_env, monkeypatch):
     # Auth is Partially Unavailable all February (41760 min): 0.3 by default
-    assert materialize([reliability_assets], run_config=weights_run()).success
+    assert materialize([*report_assets], run_config=weights_run()).success
     assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.3 * 41760)
     monkeypatch.setenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", '{"partially unavailable": 0.5}')
-    assert materialize([reliability_assets], run_config=weights_run()).success
+    assert materialize([*report_assets], run_config=weights_run()).success
     assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.5 * 41760)
     # run config wins over the env var; names are matched trimmed and in any case
-    assert materialize([reliability_assets], run_config=weights_run({" Partially UNAVAILABLE": 0.1})).success
+    assert materialize([*report_assets], run_config=weights_run({" Partially UNAVAILABLE": 0.1})).success
     assert weights_env.query(AUTH_FEB)[0][0] == pytest.approx(0.1 * 41760)
 
 
@@ -179,7 +179,7 @@ def test_impact_weights_from_env_and_run_config(weights_env, monkeypatch):
 def test_bad_impact_weights_fail_before_any_sql(weights_env, monkeypatch, env, weights, fragment):
     if env is not None:
         monkeypatch.setenv("INCIDENT_ASSETS_IMPACT_WEIGHTS", env)
-    result = materialize([reliability_assets], run_config=weights_run(weights), raise_on_error=False)
+    result = materialize([*report_assets], run_config=weights_run(weights), raise_on_error=False)
     assert not result.success
     message = failure_message(result)
     assert fragment in message, message

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.reliability.assets import reliability_assets
+from incident_assets.reliability.assets import report_assets, report_run_config
 from incident_assets.simulator import Simulator
 from incident_assets_tests import reliability_reference as reference
 from incident_assets_tests.conftest import point_project_at
@@ -26,8 +26,8 @@ def loaded(tmp_path_factory) -> tuple[Path, list[dict], list[dict]]:
     with Simulator(incidents=600, seed=11) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, db)
         result = materialize(
-            [incident_api_assets, reliability_assets],
-            run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF}}}},
+            [incident_api_assets, *report_assets],
+            run_config=report_run_config(as_of=AS_OF),
         )
         assert result.success
         incidents = sim.records("incidents")

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from pytest import approx
 
-from incident_assets.reliability.assets import reliability_assets
+from incident_assets.reliability.assets import report_assets, report_run_config
 from incident_assets.reliability.runner import HOURS_OF_WEEK, ReportParams, ReportSqlError, run_reports
 from incident_assets_tests import postgres
 from incident_assets_tests.ingestion import materialize
@@ -184,7 +184,7 @@ def operations_env(tmp_path, monkeypatch) -> TestDestination:
 
 
 def run_config(**config) -> dict:
-    return {"ops": {"reliability_assets": {"config": {"as_of": AS_OF_OPS_ISO, **config}}}}
+    return report_run_config(as_of=AS_OF_OPS_ISO, **config)
 
 
 def failure_message(result: dg.ExecuteInJobResult) -> str:
@@ -194,7 +194,7 @@ def failure_message(result: dg.ExecuteInJobResult) -> str:
 
 def test_bad_timezone_env_fails_with_one_sentence(operations_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_TIMEZONE", "Mars/Olympus")
-    result = materialize([reliability_assets], run_config=run_config(), raise_on_error=False)
+    result = materialize([*report_assets], run_config=run_config(), raise_on_error=False)
     assert re.search(r"INCIDENT_ASSETS_TIMEZONE='Mars/Olympus' is not an IANA timezone "
                      r"\(e\.g\. 'UTC', 'Europe/Berlin'\)", failure_message(result))
     # before any SQL: not even the report schema's tables exist
@@ -203,14 +203,15 @@ def test_bad_timezone_env_fails_with_one_sentence(operations_env, monkeypatch):
 
 
 def test_bad_timezone_config_names_the_key(operations_env):
-    result = materialize([reliability_assets], run_config=run_config(timezone="Europe"), raise_on_error=False)
+    result = materialize([*report_assets], run_config=run_config(timezone="Europe"), raise_on_error=False)
     assert re.search(r"run config timezone='Europe' is not an IANA timezone", failure_message(result))
 
 
 def test_timezone_config_wins_over_env(operations_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_TIMEZONE", "Mars/Olympus")
-    result = materialize([reliability_assets], run_config=run_config(timezone=TIMEZONE),
-                            selection=["reliability/incident_facts", "reliability/responder_load_monthly"])
+    selected = ["incident_facts", "responder_load_monthly"]
+    result = materialize([*report_assets], run_config=report_run_config(selected, as_of=AS_OF_OPS_ISO, timezone=TIMEZONE),
+                         selection=[f"reliability/{t}" for t in selected])
     assert result.success
     # O44 08:30 CEST: off in Berlin (sleep in UTC, see test_utc_buckets_differ)
     assert operations_env.query("select business_hours, off_hours, sleep_hours from "
@@ -220,7 +221,7 @@ def test_timezone_config_wins_over_env(operations_env, monkeypatch):
 
 def test_timezone_from_env(operations_env, monkeypatch):
     monkeypatch.setenv("INCIDENT_ASSETS_TIMEZONE", TIMEZONE)
-    assert materialize([reliability_assets], run_config=run_config(),
-                          selection=["reliability/alert_noise_weekly"]).success
+    assert materialize([*report_assets], run_config=report_run_config(["alert_noise_weekly"], as_of=AS_OF_OPS_ISO),
+                       selection=["reliability/alert_noise_weekly"]).success
     assert operations_env.query("select business_hours, off_hours, sleep_hours from reliability.alert_noise_weekly "
                                 "where week = date '2024-03-25' and team_id = 'all'") == [(1, 1, 3)]

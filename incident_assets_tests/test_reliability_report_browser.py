@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 
 from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.reliability.assets import reliability_assets, reliability_html_report
+from incident_assets.reliability.assets import reliability_html_report, report_assets, report_run_config
 from incident_assets.reliability.html_report import SECTIONS
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import Simulator
@@ -59,7 +59,7 @@ def report(tmp_path_factory) -> Iterator[tuple[Path, dict[str, Any]]]:
     path = root / "reliability.html"
     with Simulator(incidents=600, seed=7) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, root / "incidents.duckdb")
-        assert materialize([incident_api_assets, reliability_assets], run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF}}}}).success
+        assert materialize([incident_api_assets, *report_assets], run_config=report_run_config(as_of=AS_OF)).success
         result = materialize([reliability_html_report], run_config={
             "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
     materialization = result.get_asset_materialization_events()[0].event_specific_data.materialization

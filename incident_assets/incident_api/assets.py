@@ -9,9 +9,11 @@ The broken endpoint is not materialized; it gets an `AssetObservation` with the 
 and the one-sentence reason, and the run log names it.
 
 Such a run then ends RED, after everything that could be loaded is committed and
-materialized: a run that did not load what it was asked to must not look healthy. Reports in
-the same run are skipped by Dagster (their step waits on every table it reads), and the
-automation sensor refreshes, in its next run, each report whose inputs are all loaded.
+materialized: a run that did not load what it was asked to must not look healthy. The
+failure names each broken endpoint, its HTTP status and the assets downstream of it that
+this run leaves stale; each of those gets an observation saying why. The other reports are
+built in the same run: the code location's executor starts a step once the outputs it reads
+exist (see `definitions.py`), and only the steps reading a broken endpoint are not run.
 
 Errors no endpoint escapes (a bad token, the account's rate limit, an unreachable host, the
 API root failing too, the destination) fail the run at once with their one sentence.
@@ -105,13 +107,41 @@ def incident_api_assets(
     for failure in failures.values():
         yield failure.observation()
     if failures:
+        stale = stale_downstream(context, failures)
+        for key, endpoints in stale.items():
+            context.log_event(dg.AssetObservation(
+                asset_key=key,
+                description=f"not refreshed in this run: it reads {', '.join(f'`{e}`' for e in endpoints)}, "
+                "which did not load: " + "; ".join(failures[e].reason for e in endpoints),
+                tags={"incident_assets/endpoint_failure": "upstream"},
+                metadata={"stale_because": dg.MetadataValue.json(endpoints)},
+            ))
         names = ", ".join(f"`{name}`" for name in failures)
+        left_stale = ", ".join(k.to_user_string() for k in stale) or "none"
         raise dg.Failure(
             description=f"{len(failures)} endpoint(s) not loaded ({names}), the other "
             f"{len(events)} loaded and committed: "
-            + "; ".join(f"{name}: {f.reason}" for name, f in failures.items()),
-            metadata={"failed_endpoints": dg.MetadataValue.json(sorted(failures))},
+            + "; ".join(f"{name}: {f.reason}" for name, f in failures.items())
+            + f". Left stale by this run: {left_stale}",
+            metadata={"failed_endpoints": dg.MetadataValue.json(sorted(failures)),
+                      "stale_assets": dg.MetadataValue.json([k.to_user_string() for k in stale])},
         )
+
+
+def stale_downstream(context: dg.AssetExecutionContext,
+                     failures: dict[str, "EndpointFailure"]) -> dict[dg.AssetKey, list[str]]:
+    """Each asset of this run's job downstream of a broken endpoint (reports, the HTML report),
+    with the broken endpoints it reads, directly or through other reports; in key order."""
+    graph = context.job_def.asset_layer.asset_graph
+    stale: dict[dg.AssetKey, set[str]] = {}
+    for endpoint in failures:
+        todo = list(graph.get(ingestion_asset_key(endpoint)).child_keys)
+        while todo:
+            key = todo.pop()
+            if endpoint not in stale.setdefault(key, set()):
+                stale[key].add(endpoint)
+                todo.extend(graph.get(key).child_keys)
+    return {key: sorted(stale[key]) for key in sorted(stale, key=lambda k: k.to_user_string())}
 
 
 @dataclass(frozen=True)

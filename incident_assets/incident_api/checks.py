@@ -30,31 +30,31 @@ SERVICES_CHECK = "incident_services_exist"
 INCIDENTS = ingestion_asset_key("incidents")
 SERVICES = ingestion_asset_key("services")
 
-RAW_CHECK_SPECS: list[dg.AssetCheckSpec] = [
-    *(
-        dg.AssetCheckSpec(
-            PRIMARY_KEY_CHECK,
-            asset=ingestion_asset_key(e.name),
-            blocking=True,
-            description=f"`{e.primary_key}` is never null and never repeated in `{e.name}`, and the "
-            "table exists after a load (ERROR: a broken load).",
-        )
-        for e in ENDPOINTS
-    ),
-    dg.AssetCheckSpec(
-        STARTED_CHECK,
-        asset=INCIDENTS,
-        description="Every incident has a start: a `started` milestone or `started_at` "
-        "(WARN: such incidents have no MTTx).",
-    ),
-    dg.AssetCheckSpec(
-        SERVICES_CHECK,
-        asset=INCIDENTS,
-        additional_deps=[SERVICES],
-        description="Every service an incident names (`incidents__services`) is in `services` "
-        "(WARN: unknown services drop out of per-service reports).",
-    ),
-]
+
+
+def primary_key_spec(endpoint: Endpoint) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        PRIMARY_KEY_CHECK,
+        asset=ingestion_asset_key(endpoint.name),
+        blocking=True,
+        description=f"`{endpoint.primary_key}` is never null and never repeated in `{endpoint.name}`, and the "
+        "table exists after a load (ERROR: a broken load).",
+    )
+
+
+STARTED_SPEC = dg.AssetCheckSpec(
+    STARTED_CHECK,
+    asset=INCIDENTS,
+    description="Every incident has a start: a `started` milestone or `started_at` "
+    "(WARN: such incidents have no MTTx).",
+)
+SERVICES_SPEC = dg.AssetCheckSpec(
+    SERVICES_CHECK,
+    asset=INCIDENTS,
+    additional_deps=[SERVICES],
+    description="Every service an incident names (`incidents__services`) is in `services` "
+    "(WARN: unknown services drop out of per-service reports).",
+)
 
 
 class RawTables:
@@ -189,34 +189,53 @@ def check_services(tables: RawTables) -> dg.AssetCheckResult:
     )
 
 
-@dg.multi_asset_check(
-    name="incident_api_raw_table_checks",
-    specs=RAW_CHECK_SPECS,
-    can_subset=True,
-    pool=DESTINATION_POOL,  # DuckDB: keep readers out of the writer's way
-    description="Primary keys, start times and service references in the raw tables.",
-)
-def raw_table_checks(
-    context: dg.AssetCheckExecutionContext, destination: DestinationResource
-) -> Iterator[dg.AssetCheckResult]:
-    """Runs the selected checks over one connection of the destination."""
-    selected = context.selected_asset_check_keys
-    with destination.sql_client() as sql:
-        tables = RawTables(sql)
-        for endpoint in ENDPOINTS:
+def endpoint_checks(endpoint: Endpoint) -> dg.AssetChecksDefinition:
+    """The checks of one endpoint's table, a step of their own: a step waits on every asset it
+    checks, so a broken endpoint must hold back only its own checks (and the reports they gate)."""
+    specs = [primary_key_spec(endpoint)] + ([STARTED_SPEC] if endpoint.name == "incidents" else [])
+
+    @dg.multi_asset_check(
+        name=f"incident_api_{endpoint.name}_checks",
+        specs=specs,
+        can_subset=True,
+        pool=DESTINATION_POOL,  # DuckDB: keep readers out of the writer's way
+        description=f"Primary key{' and start times' if len(specs) > 1 else ''} of `{endpoint.name}`.",
+    )
+    def raw_table_checks(
+        context: dg.AssetCheckExecutionContext, destination: DestinationResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        selected = context.selected_asset_check_keys
+        with destination.sql_client() as sql:
+            tables = RawTables(sql)
             if dg.AssetCheckKey(ingestion_asset_key(endpoint.name), PRIMARY_KEY_CHECK) in selected:
                 yield check_primary_key(context, tables, endpoint)
-        if dg.AssetCheckKey(INCIDENTS, STARTED_CHECK) in selected:
-            yield check_started(tables)
-        if dg.AssetCheckKey(INCIDENTS, SERVICES_CHECK) in selected:
-            yield check_services(tables)
+            if STARTED_SPEC.key in selected:
+                yield check_started(tables)
+
+    return raw_table_checks
+
+
+@dg.multi_asset_check(
+    name="incident_api_service_reference_checks",
+    specs=[SERVICES_SPEC],
+    pool=DESTINATION_POOL,
+    description="Service references of the incidents (reads `incidents` and `services`).",
+)
+def service_reference_checks(
+    context: dg.AssetCheckExecutionContext, destination: DestinationResource
+) -> Iterator[dg.AssetCheckResult]:
+    with destination.sql_client() as sql:
+        yield check_services(RawTables(sql))
 
 
 # dlt reports each table's columns as `dagster/column_schema`: WARN when they change between loads
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.BetaWarning)
-    schema_change_checks = dg.build_column_schema_change_checks(
-        assets=[incident_api_assets], severity=dg.AssetCheckSeverity.WARN
-    )
+    # one step per table, like the checks above (a broken endpoint holds back only its own)
+    schema_change_checks = [
+        check
+        for key in incident_api_assets.keys
+        for check in dg.build_column_schema_change_checks(assets=[key], severity=dg.AssetCheckSeverity.WARN)
+    ]
 
-incident_api_checks = [raw_table_checks, *schema_change_checks]
+incident_api_checks = [*(endpoint_checks(e) for e in ENDPOINTS), service_reference_checks, *schema_change_checks]

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import dlt
 import requests
+from dlt.common import logger
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.inject import with_config
 from dlt.common.typing import TSecretStrValue
@@ -24,6 +25,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.rest_api import rest_api_resources
 
 from incident_assets.errors import redact
+from incident_assets.incident_api.archived import ARCHIVED_PARAM, incident_lists
 from incident_assets.incident_api.columnar import ArrowTables
 from incident_assets.incident_api.endpoints import ENDPOINTS, SOURCE_NAME, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
@@ -42,8 +44,9 @@ from incident_assets.settings import API_TOKEN_ENV
 # `make demo` / `make dev` start the bundled simulator here
 SIMULATOR_BASE_URL = "http://127.0.0.1:8765/v1"
 # the start of the first incremental window: before any real timestamp (records dated
-# before 1970 exist, e.g. imported history), so the client drops nothing
-EPOCH = "0001-01-01T00:00:00.000Z"
+# before 1970 exist, e.g. imported history), so the client drops nothing. Year 1000, not 1:
+# dlt writes a lagged timestamp with strftime, which gives year 1 as "1", not "0001"
+EPOCH = "1000-01-01T00:00:00.000Z"
 
 
 class SkippedRecords:
@@ -95,6 +98,7 @@ def incident_api_source(
     retry_backoff_factor: float = 2.0,
     request_timeout: float = 60.0,
     incident_cursor_overlap_minutes: float = 10.0,
+    change_event_lookback_days: float = 7.0,
     full_refresh: bool = False,
     updated_after: Optional[str] = None,
     updated_before: Optional[str] = None,
@@ -106,7 +110,9 @@ def incident_api_source(
     backfill window that leaves the cursors where they are. Records left out (no primary
     key, served twice) are counted in `skipped`. `rate_limit_requests` / `rate_limit_seconds`
     unset: full speed until the server answers 429, then its pace; set: that fixed pace;
-    `rate_limit_requests=0`: no pacing.
+    `rate_limit_requests=0`: no pacing. `change_event_lookback_days`: change events are read
+    from this long before the stored cursor (their `starts_at`), so that one edited after it
+    started (its end filled in, a service added) is read again; merged on `id`.
     """
     skipped = skipped if skipped is not None else SkippedRecords()
     client = make_client(
@@ -118,7 +124,12 @@ def incident_api_source(
         # one pacer for the run: every endpoint's thread holds to the same pace
         pacer=pacing_for(rate_limit_requests, rate_limit_seconds),
     )
-    scope = RunScope(full_refresh, updated_after, updated_before)
+    if not change_event_lookback_days >= 0:
+        raise IncidentApiConfigError(
+            f"SOURCES__INCIDENT_API__CHANGE_EVENT_LOOKBACK_DAYS={change_event_lookback_days!r}: "
+            "must be a number of days, 0 or more"
+        )
+    scope = RunScope(full_refresh, updated_after, updated_before, timedelta(days=change_event_lookback_days))
     progress = PageProgress()  # a line per endpoint on the run's log as pages land
     config: dict[str, Any] = {
         "client": client.rest_api_client(),
@@ -160,8 +171,10 @@ def pacing_for(requests: Optional[int], seconds: Optional[float]) -> RequestPace
 class RunScope:
     """What the run asks for: everything, what changed since the cursor, or a fixed window."""
 
-    def __init__(self, full_refresh: bool, start: Optional[str], end: Optional[str]) -> None:
+    def __init__(self, full_refresh: bool, start: Optional[str], end: Optional[str],
+                 lookback: timedelta = timedelta(0)) -> None:
         self.full_refresh, self.start, self.end = full_refresh, start, end
+        self.lookback = lookback  # of the `starts_at` cursor: records edited after they start
 
     @property
     def bounded(self) -> bool:
@@ -188,6 +201,13 @@ def _rest_api_resource(endpoint: Endpoint, scope: RunScope) -> dict[str, Any]:
             # a record without the cursor field is loaded, not dropped
             "on_cursor_value_missing": "include",
         }
+        if endpoint.sync == "starts_at" and scope.lookback:
+            # dlt asks from the stored cursor minus this (seconds), merges on `id`, and never
+            # moves the stored cursor back; the lag applies to the first window too, which
+            # must still start at EPOCH
+            incremental["lag"] = scope.lookback.total_seconds()
+            if not scope.start:
+                incremental["initial_value"] = iso_utc(datetime.fromisoformat(EPOCH) + scope.lookback)
         if scope.end:
             # a bounded window does not move the stored cursor (dlt discards its state)
             incremental["end_value"] = scope.end
@@ -228,9 +248,18 @@ def _arrow_resource(
             )
         elif incremental and not scope.full_refresh and state.get("updated_after"):
             params["updated_after"] = state["updated_after"]
-        pages = read_ahead(client.paginate(
-            endpoint.path, params=params, hooks={"response": [page_hook, check_response, progress]}
-        ))
+        queries = [params]
+        if ARCHIVED_PARAM in params:
+            lists = incident_lists(lambda query: first_page(client, endpoint, query), params)
+            logger.info(lists.describe())
+            queries = list(lists.queries)
+        pages = (
+            page
+            for query in queries
+            for page in read_ahead(client.paginate(
+                endpoint.path, params=query, hooks={"response": [page_hook, check_response, progress]}
+            ))
+        )
         yield from tables.batches(pages, resource)
         for reason, count in tables.skipped.items():
             skipped.add(endpoint.name, reason, count)
@@ -240,6 +269,11 @@ def _arrow_resource(
     resource = arrow_resource()
     tables.declare_children(resource)
     return resource
+
+
+def first_page(client: RESTClient, endpoint: Endpoint, query: dict[str, Any]) -> dict[str, Any]:
+    """One page of an endpoint's list, as JSON (errors as in a load)."""
+    return client.get(endpoint.path, params=query, hooks={"response": [check_response]}).json()
 
 
 def build_source(**overrides: Any) -> dlt.sources.DltSource:

@@ -1,14 +1,17 @@
 """The report tables as Dagster assets (`reliability/<table>`), plus the HTML report.
 
-All tables are one multi_asset: DuckDB allows one writer, so the selected tables run in
-dependency order over one connection, in the destination pool.
+One asset, and so one step, per `sql/<table>.sql` (`report_asset` is the factory: a new SQL
+file is a new asset). A step waits only on the tables its SQL reads, so an endpoint that did
+not load holds back only the reports that read it; the others are built in the same run.
+DuckDB allows one writer: every step is in the destination pool, and the code location's
+default executor runs them one after another in one process (see `definitions.py`).
 """
 
 
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 import dagster as dg
 
@@ -34,7 +37,8 @@ AUTOMATION = dg.AutomationCondition.eager()
 
 
 class ReliabilityConfig(dg.Config):
-    """Run config of the report tables (all optional; defaults as in docs/metrics.md)."""
+    """Run config of the report tables (all optional; defaults as in docs/metrics.md). Every
+    report asset takes this same config; `report_run_config` sets it on all of them at once."""
 
     as_of: Optional[str] = None
     """The instant the reports describe (ISO-8601). Else env INCIDENT_ASSETS_AS_OF, else the run's start."""
@@ -120,9 +124,23 @@ def table_key(name: str) -> dg.AssetKey:
     return dg.AssetKey([GROUP, name])
 
 
-def _spec(table: ReportTable) -> dg.AssetSpec:
+def report_run_config(tables: Optional[Iterable[str]] = None, **config: Any) -> dict[str, Any]:
+    """Run config giving each report asset of the run (default: all; Dagster refuses config for
+    an asset the run does not select) the same `ReliabilityConfig` values, set once."""
+    names = report_tables() if tables is None else tables
+    return {"ops": {report_op_name(name): {"config": dict(config)} for name in names}}
+
+
+def report_op_name(name: str) -> str:
+    """The op (step) of report table `name`: Dagster's name for the key `reliability/<name>`."""
+    return f"{GROUP}__{name}"
+
+
+def report_asset(table: ReportTable) -> dg.AssetsDefinition:
+    """The asset of one report table: reads what its SQL declares, writes `reliability.<table>`."""
     raw_deps = sorted({ingestion_asset_key(t) for t in table.raw_inputs})
-    return dg.AssetSpec(
+
+    @dg.asset(
         key=table_key(table.name),
         deps=raw_deps + [table_key(t) for t in table.report_inputs],
         description=asset_description(table),
@@ -133,48 +151,46 @@ def _spec(table: ReportTable) -> dg.AssetSpec:
         metadata={"dagster/table_name": f"{REPORT_SCHEMA}.{table.name}",
                   "sql_file": f"incident_assets/reliability/sql/{table.name}.sql",
                   "dagster/column_schema": column_schema(table)},
+        pool=DESTINATION_POOL,
     )
+    def build_report_table(
+        context: dg.AssetExecutionContext, config: ReliabilityConfig, destination: DestinationResource
+    ) -> dg.MaterializeResult:
+        return build_table(context, config, destination, table)
+
+    return build_report_table
 
 
-@dg.multi_asset(
-    name="reliability_assets",
-    specs=[_spec(t) for t in report_tables().values()],
-    can_subset=True,
-    pool=DESTINATION_POOL,
-)
-def reliability_assets(
-    context: dg.AssetExecutionContext, config: ReliabilityConfig, destination: DestinationResource
-) -> Iterator[dg.MaterializeResult]:
-    """Builds the selected report tables in the destination; each materialization carries the
-    table's column schema, a preview and its headline numbers."""
+def build_table(context: dg.AssetExecutionContext, config: ReliabilityConfig, destination: DestinationResource,
+                table: ReportTable) -> dg.MaterializeResult:
+    """Builds one report table in the destination; its materialization carries the table's
+    column schema, a preview and its headline numbers."""
     params = report_params(config, context)
     try:
         literals = params.literals()
     except ReportSqlError as e:
         raise dg.Failure(description=str(e)) from None
-    tables = report_tables()
-    selected = [k.path[-1] for k in context.selected_asset_keys]
-    context.log.info(f"reliability tables as of {params.as_of.isoformat()}: {', '.join(selected)}")
     pipeline = destination.pipeline()
     try:
         destination.check(pipeline)  # bad credentials: one sentence naming the key
     except DestinationConfigError as e:
         raise dg.Failure(description=str(e)) from None
     with pipeline.sql_client() as sql:
-        for result in run_reports(sql, params, selected):
-            table = tables[result.name]
-            context.log.info(f"{REPORT_SCHEMA}.{result.name}: {result.row_count:,} rows")
-            yield dg.MaterializeResult(
-                asset_key=table_key(result.name),
-                metadata={
-                    "dagster/row_count": dg.MetadataValue.int(result.row_count),
-                    "dagster/column_schema": column_schema(table, dict(result.columns)),
-                    "as_of": dg.MetadataValue.text(params.as_of.isoformat()),
-                    "preview": dg.MetadataValue.md(preview_markdown(sql, table, literals)),
-                    **headline_metadata(sql, table, literals),
-                    "sql": dg.MetadataValue.md(f"```sql\n{result.sql}\n```"),
-                },
-            )
+        (result,) = run_reports(sql, params, [table.name])
+        context.log.info(f"{REPORT_SCHEMA}.{result.name} as of {params.as_of.isoformat()}: {result.row_count:,} rows")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(result.row_count),
+                "dagster/column_schema": column_schema(table, dict(result.columns)),
+                "as_of": dg.MetadataValue.text(params.as_of.isoformat()),
+                "preview": dg.MetadataValue.md(preview_markdown(sql, table, literals)),
+                **headline_metadata(sql, table, literals),
+                "sql": dg.MetadataValue.md(f"```sql\n{result.sql}\n```"),
+            },
+        )
+
+
+report_assets: list[dg.AssetsDefinition] = [report_asset(t) for t in report_tables().values()]
 
 
 class HtmlReportConfig(dg.Config):

@@ -411,17 +411,21 @@ def _query_rows(sql_client: Any, sql: str) -> list[tuple]:
 
 
 def create_input_views(sql_client: Any, raw_schema: str = RAW_SCHEMA,
-                       input_schema: str = INPUT_SCHEMA) -> dict[str, list[str]]:
-    """(Re)create one view per `RAW_INPUTS` table; returns what was missing (table → columns).
+                       input_schema: str = INPUT_SCHEMA, tables: Optional[Iterable[str]] = None) -> dict[str, list[str]]:
+    """(Re)create one view per `RAW_INPUTS` table (or per one of `tables`); returns what was
+    missing (table → columns).
 
     Missing tables/columns become typed NULLs, so the reports run on any subset of the data.
     """
+    wanted = set(RAW_INPUTS if tables is None else tables)
     raw_schema, input_schema = identifier(raw_schema), identifier(input_schema)
     present = {table: {c for c, _ in columns} for table, columns in schema_columns(sql_client, raw_schema).items()}
     missing: dict[str, list[str]] = {}
     with sql_client.begin_transaction():
         sql_client.execute_sql(f"create schema if not exists {input_schema}")
         for table, columns in RAW_INPUTS.items():
+            if table not in wanted:
+                continue
             have = present.get(table, set())
             select = ", ".join(
                 f'cast("{c}" as {t}) as "{c}"' if c in have else f'cast(null as {t}) as "{c}"'
@@ -457,7 +461,8 @@ def run_reports(sql_client: Any, params: ReportParams, tables: Iterable[str] | N
         raise ReportSqlError(f"unknown report tables {sorted(unknown)}")
     literals = params.literals()
     report_schema = identifier(report_schema)
-    create_input_views(sql_client)
+    # the views the selected tables read (a report step refreshes only its own)
+    create_input_views(sql_client, tables={t for name in selected for t in available[name].raw_inputs})
     sql_client.execute_sql(f"create schema if not exists {report_schema}")
     for table in available.values():
         if table.name not in selected:

@@ -26,13 +26,16 @@ class Simulator:
                  token: str = DEFAULT_TOKEN, rate_limit: bool = False,
                  faults: FaultConfig | None = None, *, rate_limit_requests: int = 50,
                  rate_limit_window: float = 10.0, host: str = "127.0.0.1",
-                 request_log_file: IO[str] | None = None, messy: bool = False) -> None:
+                 request_log_file: IO[str] | None = None, messy: bool = False,
+                 archived_only: bool = False) -> None:
         """`messy`: records and list sizes like a real account's (free-form objects with keys
-        of their own, numbers sent as strings, absent vs null, ...; see simulator/messy.py)."""
+        of their own, numbers sent as strings, absent vs null, ...; see simulator/messy.py).
+        `archived_only`: `GET /v1/incidents?archived=true` answers archived incidents only,
+        not archived plus active ones (the default): the other reading of the API's documentation."""
         if not token:
             raise ValueError("token must not be empty")
         self.host, self.port = host, port
-        self.data = Dataset(incidents, seed, messy=messy)
+        self.data = Dataset(incidents, seed, messy=messy, archived_only=archived_only)
         limiter = RateLimiter(rate_limit_requests, rate_limit_window)
         limiter.set_enabled(rate_limit)
         self.api = Api(self.data, token, limiter, FaultState(faults), request_log_file)

@@ -41,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fault-negative-count", metavar="PATH", help="this list path's `pagination.count` is negative")
     p.add_argument("--messy", action="store_true",
                    help="records and list sizes like a real account's (off: the tidy demo data)")
+    p.add_argument("--archived-only", action="store_true",
+                   help="`archived=true` lists archived incidents only (default: archived plus active)")
     p.add_argument("--request-log", metavar="FILE", help="append every request as a JSON line")
     return p.parse_args(argv)
 
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                         rate_limit=args.rate_limit, faults=faults,
                         rate_limit_requests=args.rate_limit_requests,
                         rate_limit_window=args.rate_limit_window, request_log_file=log_file,
-                        messy=args.messy)
+                        messy=args.messy, archived_only=args.archived_only)
         sim.start()  # the socket listens once start() returns
         print(sim.base_url, flush=True)
         while not stop.wait(0.5):

@@ -74,10 +74,14 @@ def _bool(value: str) -> bool:
 
 
 class Dataset:
-    def __init__(self, incidents: int = 200, seed: int = 7, messy: bool = False) -> None:
+    def __init__(self, incidents: int = 200, seed: int = 7, messy: bool = False,
+                 archived_only: bool = False) -> None:
         """`messy`: a real account's records and list sizes (messy.py, ratios.py)."""
         if incidents < 0:
             raise ValueError("incidents must be >= 0")
+        # how `archived=true` is read: archived incidents plus the active ones (default), or
+        # archived ones only; the API's documentation allows both
+        self.archived_only = archived_only
         self.lock = threading.RLock()
         self.version = 0
         self.seed = seed
@@ -178,6 +182,8 @@ class Dataset:
         if resource == "incidents":
             if not _bool(q.get("archived", "false")):
                 tests.append(lambda i: i.discarded is None)
+            elif self.archived_only:
+                tests.append(lambda i: i.discarded is not None)
             for name, op in (("updated_after", "ge"), ("updated_before", "le")):
                 if name in q:
                     t = parse_time(q[name])
