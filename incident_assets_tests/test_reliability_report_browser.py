@@ -44,7 +44,8 @@ ids => ids.map(id => {
   return {
     id, svg: gd.querySelectorAll('.main-svg').length, points: gd.querySelectorAll('.point').length,
     axes, traces: gd.data.map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || []),
-                                     yaxis: t.yaxis || 'y'})),
+                                     yaxis: t.yaxis || 'y', above: Array.from((t.error_y || {}).array || [])})),
+    errorBars: gd.querySelectorAll('g.errorbar').length,
     yranges: Object.fromEntries(Object.keys(full).filter(k => /^yaxis\\d*$/.test(k)).map(k => [k, full[k].range])),
     shapes: (full.shapes || []).map(s => ({x0: s.x0, x1: s.x1, width: s.line.width})),
     annotations: Array.from(gd.querySelectorAll('.annotation-text')).map(a => a.textContent),
@@ -143,7 +144,10 @@ def test_mtta_is_not_squashed_by_mttr(seen):
     mtta, mttr = traces["MTTA p90"], traces["MTTR p90"]
     assert mtta["yaxis"] != mttr["yaxis"]
     axis_top = chart["yranges"][mtta["yaxis"].replace("y", "yaxis")][1]
-    assert max(v for v in mtta["y"] if v is not None) > 0.5 * axis_top  # fills its own panel
+    # fills its own panel, its 95 % intervals included (error bars above the points)
+    tops = [v + (e or 0) for v, e in zip(mtta["y"], mtta["above"] or [0] * len(mtta["y"])) if v is not None]
+    assert max(tops) > 0.5 * axis_top
+    assert chart["errorBars"] >= 8 * 12  # eight lines, a bar per month drawn
 
 
 def test_availability_shows_the_worst_services_against_their_targets(seen):
