@@ -99,5 +99,5 @@ def test_mttx_regression_fails_on_the_demo(demo):
     _, _, checks = demo
     regression = checks["mttx_regression"]
     assert not regression.passed
-    assert regression.description.startswith("1 regressions: MTTR of service fraud-detection: p50 ")
+    assert regression.description.startswith("1 regression: MTTR of service fraud-detection: p50 ")
     assert regression.metadata["regressions"].value == 1

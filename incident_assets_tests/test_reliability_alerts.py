@@ -61,7 +61,8 @@ def receiver() -> Iterator[Receiver]:
         r.close()
 
 
-def run(instance: dg.DagsterInstance, select: list[dg.AssetKey] | None = None, **config: Any) -> dg.ExecuteInProcessResult:
+def run(instance: dg.DagsterInstance, select: list[dg.AssetKey] | None = None,
+        **config: Any) -> dg.ExecuteInProcessResult:
     result = materialize([reliability_assets, *report_checks], instance=instance, selection=select,
                          run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF_TRENDS_ISO, **config}}}})
     assert result.success  # a failing check (WARN) or a webhook that is down never fails the run
@@ -87,7 +88,7 @@ def test_one_message_per_transition(monkeypatch, tmp_path, receiver, caplog):
         assert not regression(runs[-1])
         assert [m["text"] for m in receiver.messages] == [
             ":warning: incident_assets: `mttx_regression` on `reliability/mttx_change` started failing (WARN). "
-            "1 regressions: MTTR of service Worse: p50 48 min -> 115 min (+142 %, z = 3.1, 6 vs 8 incidents)"]
+            "1 regression: MTTR of service Worse: p50 48 min -> 115 min (+142 %, z = 3.1, 6 vs 8 incidents)"]
 
         runs.append(run(instance, only_change))  # still failing: nothing more
         assert not regression(runs[-1]) and len(receiver.messages) == 1

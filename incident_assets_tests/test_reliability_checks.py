@@ -71,7 +71,7 @@ def test_checks_pass_with_lenient_targets(monkeypatch, tmp_path):
 def test_stale_open_incident_fails_its_check(monkeypatch, tmp_path):
     check = run_reports(monkeypatch, tmp_path, WEIGHTS, AS_OF_ISO)["stale_open_incidents"]
     assert not check.passed
-    assert check.description == "1 stale incidents: incident #27 (inc-27) open for 55 days"
+    assert check.description == "1 stale incident: incident #27 (inc-27) open for 55 days"
     assert check.metadata["stale_incidents"].value == 1
 
 
@@ -79,7 +79,7 @@ def test_a_worse_mttr_fails_mttx_regression(monkeypatch, tmp_path):
     check = run_reports(monkeypatch, tmp_path, TRENDS, AS_OF_TRENDS_ISO)["mttx_regression"]
     assert not check.passed
     # svc-worse: medians 47.5 -> 115 min, U = 48 of 48: z = 24 / sqrt(60) = 3.1, 6 recent vs 8 baseline
-    assert check.description == ("1 regressions: MTTR of service Worse: p50 48 min -> 115 min "
+    assert check.description == ("1 regression: MTTR of service Worse: p50 48 min -> 115 min "
                                  "(+142 %, z = 3.1, 6 vs 8 incidents)")
     (row,) = check.metadata["worse_rows"].value
     assert row == {"dimension": "service", "dimension_id": "svc-worse", "dimension_name": "Worse",

@@ -104,10 +104,9 @@ def z_complete_separation(n_r: int, n_b: int, sign: int) -> float:
 ])
 def test_mttx_change(trends, service, expected):
     (row,) = trends.query(CHANGE.format(service=service))
-    minutes = (expected[2] * 60, expected[3] * 60)
+    n_recent, n_baseline, p50_recent_minutes, p50_baseline_minutes, change, z, verdict = expected
     assert floats(row[:6]) + row[6:] == approx(
-        (float(expected[0]), float(expected[1])) + minutes + tuple(None if v is None else float(v) for v in expected[4:6])
-        + expected[6:])
+        (n_recent, n_baseline, p50_recent_minutes * 60, p50_baseline_minutes * 60, change, z, verdict))
 
 
 def test_hand_z_is_what_the_formula_says():

@@ -125,7 +125,8 @@ def test_mttx_points_carry_their_interval_and_incident_count(golden_page):
 def test_what_changed_says_no_evidence_as_such(golden_page):
     page, _ = golden_page
     section = page.split('<section id="what-changed">')[1].split("</section>")[0]
-    assert '<p class="no-change">No evidence of a change: no MTTx moved by more than its month-to-month noise.' in section
+    assert ('<p class="no-change">No evidence of a change: no MTTx moved by more than its month-to-month '
+            "noise.") in section
     assert "<li" not in section
     assert "2024-02 against 2023-11 to 2024-01: 0 worse, 0 better." in page
 

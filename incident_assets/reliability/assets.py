@@ -19,7 +19,8 @@ from incident_assets.reliability.previews import (
 )
 from incident_assets.incident_api.endpoints import ingestion_asset_key
 from incident_assets.reliability.runner import (
-    DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_MIN_CHANGE_PCT, DEFAULT_SLO_TARGET, DEFAULT_SLO_TARGETS, ReportParams,
+    DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_MIN_CHANGE_PCT, DEFAULT_SLO_TARGET,
+    DEFAULT_SLO_TARGETS, ReportParams,
     ReportSqlError, ReportTable, report_tables, run_reports, validated_impact_weights,
 )
 from incident_assets.settings import (

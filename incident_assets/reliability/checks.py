@@ -32,17 +32,18 @@ def offending_rows(destination: DestinationResource, query: str) -> list[dict[st
 
 
 def result(context: dg.AssetCheckExecutionContext, table: str, check_name: str, failing: Sequence[Mapping[str, Any]],
-           sentence: Callable[[Mapping[str, Any]], str], ok: str, noun: str,
+           sentence: Callable[[Mapping[str, Any]], str], ok: str, nouns: tuple[str, str],
            metadata: Mapping[str, Any]) -> dg.AssetCheckResult:
-    """The check's result (WARN when rows fail), announced to the webhook when it is a transition."""
+    """The check's result (WARN when rows fail), announced to the webhook when it is a transition.
+    `nouns`: what a failing row is, singular and plural (the plural also names the count's metadata)."""
     sentences = [sentence(r) for r in failing]
     description = "; ".join(sentences[:MAX_LISTED]) + (
         f"; and {len(sentences) - MAX_LISTED} more" if len(sentences) > MAX_LISTED else "")
     outcome = dg.AssetCheckResult(
         asset_key=report_key(table), check_name=check_name, passed=not failing,
         severity=dg.AssetCheckSeverity.WARN,
-        description=f"{len(failing)} {noun}: {description}" if failing else ok,
-        metadata={noun.replace(" ", "_"): len(failing),
+        description=f"{len(failing)} {nouns[len(failing) != 1]}: {description}" if failing else ok,
+        metadata={nouns[1].replace(" ", "_"): len(failing),
                   "offending": dg.MetadataValue.md("\n".join(f"- {s}" for s in sentences[:MAX_ROWS]) or "none"),
                   **metadata},
     )
@@ -67,7 +68,8 @@ def mttx_regression(context: dg.AssetCheckExecutionContext, destination: Destina
         order by z_score desc, dimension, dimension_name, metric""")
     month = str(rows[0]["recent_month"])[:7] if rows else None
     return result(context, "mttx_change", "mttx_regression", rows, change_sentence,
-                  "no evidence that MTTA or MTTR got worse (overall, per service, per team)", "regressions",
+                  "no evidence that MTTA or MTTR got worse (overall, per service, per team)",
+                  ("regression", "regressions"),
                   {"worse_rows": dg.MetadataValue.json([change_record(r) for r in rows[:MAX_ROWS]]),
                    **({"recent_month": month} if month else {})})
 
@@ -90,7 +92,7 @@ def error_budget_exhausted(context: dg.AssetCheckExecutionContext,
                 f"worst incident {r['worst_incident_id']})")
 
     return result(context, "slo_error_budget", "error_budget_exhausted", rows, sentence,
-                  "every service is within its 30-day error budget", "services over budget",
+                  "every service is within its 30-day error budget", ("service over budget", "services over budget"),
                   {"worst_budget_consumed_pct": float(rows[0]["budget_consumed_pct"]) if rows else 0.0})
 
 
@@ -116,7 +118,8 @@ def availability_below_slo(context: dg.AssetCheckExecutionContext,
                 f"({duration_text(float(r['impact_minutes']) * 60)} of weighted downtime)")
 
     return result(context, "service_reliability_monthly", "availability_below_slo", rows, sentence,
-                  "every service met its SLO target in the last complete month", "services below SLO",
+                  "every service met its SLO target in the last complete month",
+                  ("service below SLO", "services below SLO"),
                   {"worst_availability_pct": float(rows[0]["availability_pct"]) if rows else 100.0})
 
 
@@ -133,7 +136,7 @@ def stale_open_incidents(context: dg.AssetCheckExecutionContext,
         return f"incident #{r['number']} ({r['incident_id']}) {r['detail']}"
 
     return result(context, "data_quality_issues", "stale_open_incidents", rows, sentence,
-                  "no incident has been open for more than 30 days", "stale incidents",
+                  "no incident has been open for more than 30 days", ("stale incident", "stale incidents"),
                   {"stale_incidents_table": dg.MetadataValue.md(
                       to_markdown(["incident", "number", "detail"],
                                   [(r["incident_id"], r["number"], r["detail"]) for r in rows[:MAX_ROWS]]))})
