@@ -78,26 +78,43 @@ durations as (
     from members as m
     cross join (values ('detect'), ('acknowledge'), ('mitigate'), ('resolve')) as k(metric)
 ),
--- mid-ranks: the lowest rank of a group of tied values plus (t - 1) / 2; t^2 - 1 summed over a
--- group's t rows is its t^3 - t, the term of the tie correction
-ranked as (
-    select d.*,
-        rank() over (partition by dimension, dimension_id, metric order by seconds)
-            + (count(*) over (partition by dimension, dimension_id, metric, seconds) - 1) / 2.0 as mid_rank,
-        cast(count(*) over (partition by dimension, dimension_id, metric, seconds) as double precision) as tied
-    from durations as d
-    where d.seconds is not null
+-- each distinct duration of a group once: how many durations have it (t) and how many of those
+-- are recent; its mid-rank is the running count up to it minus (t - 1) / 2
+tied as (
+    select dimension, dimension_id, metric, seconds,
+        cast(count(*) as double precision) as tied,
+        count(case when is_recent then 1 end) as tied_recent
+    from durations
+    where seconds is not null
+    group by dimension, dimension_id, metric, seconds
 ),
-groups as (
+ranked as (
+    select t.*,
+        sum(t.tied) over (partition by t.dimension, t.dimension_id, t.metric order by t.seconds
+                          rows between unbounded preceding and current row) - (t.tied - 1) / 2 as mid_rank
+    from tied as t
+),
+rank_sums as (
+    select dimension, dimension_id, metric,
+        sum(tied_recent * mid_rank) as rank_sum_recent,
+        sum(tied * tied * tied - tied) as tie_term
+    from ranked
+    group by dimension, dimension_id, metric
+),
+medians as (
     select dimension, dimension_id, min(dimension_name) as dimension_name, metric,
         count(case when is_recent then 1 end) as n_recent,
         count(case when not is_recent then 1 end) as n_baseline,
         percentile_cont(0.5) within group (order by case when is_recent then seconds end) as p50_recent_seconds,
-        percentile_cont(0.5) within group (order by case when not is_recent then seconds end) as p50_baseline_seconds,
-        cast(sum(case when is_recent then mid_rank else 0 end) as double precision) as rank_sum_recent,
-        sum(tied * tied - 1) as tie_term
-    from ranked
+        percentile_cont(0.5) within group (order by case when not is_recent then seconds end) as p50_baseline_seconds
+    from durations
+    where seconds is not null
     group by dimension, dimension_id, metric
+),
+groups as (
+    select m.*, r.rank_sum_recent, r.tie_term
+    from medians as m
+    join rank_sums as r on r.dimension = m.dimension and r.dimension_id = m.dimension_id and r.metric = m.metric
 ),
 tested as (
     select g.*,
