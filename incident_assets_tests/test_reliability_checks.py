@@ -12,7 +12,7 @@ import pytest
 from incident_assets.definitions import defs
 from incident_assets.reliability.assets import reliability_assets
 from incident_assets.reliability.checks import report_checks
-from incident_assets_tests.ingestion import materialize
+from incident_assets_tests.ingestion import failure_message, materialize
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, GOLDEN, WEIGHTS, loaded_destination
 from incident_assets_tests.reliability_inputs_trends import AS_OF_TRENDS_ISO, TRENDS
 
@@ -22,12 +22,13 @@ CHECKS = {"mttx_regression": "reliability/mttx_change", "error_budget_exhausted"
 
 
 def run_reports(monkeypatch: pytest.MonkeyPatch, workdir: Path, data: dict, as_of: str,
-                instance: dg.DagsterInstance | None = None, **config: Any) -> dict[str, dg.AssetCheckEvaluation]:
-    """`data` loaded into a DuckDB file, every report table built with its checks; the evaluations by check."""
-    dest = loaded_destination("duckdb", workdir, data)
+                postgres_url: str | None = None, **config: Any) -> dict[str, dg.AssetCheckEvaluation]:
+    """`data` loaded (a DuckDB file, or the PostgreSQL database given), every report table built
+    with its checks; the evaluations by check."""
+    dest = loaded_destination("postgres" if postgres_url else "duckdb", workdir, data, postgres_url=postgres_url)
     for name, value in dest.env().items():
         monkeypatch.setenv(name, value)
-    result = materialize([reliability_assets, *report_checks], instance=instance,
+    result = materialize([reliability_assets, *report_checks],
                          run_config={"ops": {"reliability_assets": {"config": {"as_of": as_of, **config}}}})
     assert result.success
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -59,6 +60,14 @@ def test_checks_on_the_golden_data(monkeypatch, tmp_path):
     assert checks["mttx_regression"].description == (
         "no evidence that MTTA or MTTR got worse (overall, per service, per team)")
     assert checks["stale_open_incidents"].metadata["stale_incidents"].value == 0
+
+
+def test_checks_on_postgres(monkeypatch, tmp_path, postgres_url):
+    checks = run_reports(monkeypatch, tmp_path, GOLDEN, AS_OF_ISO, postgres_url=postgres_url)
+    assert {name: e.passed for name, e in checks.items()} == {
+        "mttx_regression": True, "error_budget_exhausted": False, "availability_below_slo": False,
+        "stale_open_incidents": True}
+    assert checks["availability_below_slo"].metadata["services_below_slo"].value == 2
 
 
 def test_checks_pass_with_lenient_targets(monkeypatch, tmp_path):
@@ -97,3 +106,12 @@ def test_every_job_with_a_report_asset_runs_its_check():
         graph = defs.resolve_job_def(job_name).asset_layer.asset_graph
         assert report_check_keys <= set(graph.asset_check_keys), job_name
 
+
+
+def test_a_bad_min_change_pct_fails_the_run_naming_the_key(monkeypatch, tmp_path):
+    dest = loaded_destination("duckdb", tmp_path, GOLDEN)
+    for name, value in dest.env().items():
+        monkeypatch.setenv(name, value)
+    result = materialize([reliability_assets], raise_on_error=False,
+                         run_config={"ops": {"reliability_assets": {"config": {"min_change_pct": -5.0}}}})
+    assert failure_message(result) == "min_change_pct must be a percentage >= 0, not -5.0"

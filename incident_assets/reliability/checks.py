@@ -43,7 +43,7 @@ def result(context: dg.AssetCheckExecutionContext, table: str, check_name: str, 
         asset_key=report_key(table), check_name=check_name, passed=not failing,
         severity=dg.AssetCheckSeverity.WARN,
         description=f"{len(failing)} {nouns[len(failing) != 1]}: {description}" if failing else ok,
-        metadata={nouns[1].replace(" ", "_"): len(failing),
+        metadata={nouns[1].replace(" ", "_").lower(): len(failing),
                   "offending": dg.MetadataValue.md("\n".join(f"- {s}" for s in sentences[:MAX_ROWS]) or "none"),
                   **metadata},
     )
