@@ -48,6 +48,8 @@ CHANGE_CASES = {
     "svc-hand": ([5, 10, 20, 25, 50, 60], [10, 20, 20, 30, 40]),
 }
 
+PERIOD_EDGES = [datetime(2024, 1, 31, 23, 30), datetime(2024, 2, 1), datetime(2024, 4, 30, 23, 30),
+                datetime(2024, 5, 1), datetime(2024, 5, 31, 23, 30), datetime(2024, 6, 1)]
 BASELINE_DAYS = [datetime(2024, 2, 1) + timedelta(days=d) for d in range(0, 88, 7)]  # Feb 1 .. Apr 25
 RECENT_DAYS = [datetime(2024, 5, 1) + timedelta(days=d) for d in range(30)]
 
@@ -76,6 +78,10 @@ def _incidents() -> list[dict[str, Any]]:
             add(service_id, BASELINE_DAYS[k % len(BASELINE_DAYS)], minutes)
         for k, minutes in enumerate(recent):
             add(service_id, RECENT_DAYS[k % len(RECENT_DAYS)], minutes)
+    # the periods' edges (half-open months, UTC): Jan 31 23:30 and Jun 1 00:00 (the month of as_of)
+    # are out, Feb 1 00:00 and Apr 30 23:30 baseline, May 1 00:00 and May 31 23:30 recent
+    for k, start in enumerate(PERIOD_EDGES):
+        out.append(resolved_after(90 + k, svc("svc-edges", "Edges"), start, 10))
     # an open incident in May: its service's resolve row has n = 0
     out.append(incident(99, "SEV2", "2024-05-20 10:00", [], [svc("svc-open", "Open")]))
     return out

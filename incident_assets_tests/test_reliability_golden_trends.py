@@ -93,6 +93,8 @@ def z_complete_separation(n_r: int, n_b: int, sign: int) -> float:
     ("svc-noisy", (5, 5, 130, 100, 30.0, 2.5 / math.sqrt(25 / 12 * 11), "no_change")),
     ("svc-few-recent", (4, 6, 250, 35, 100 * (250 / 35 - 1), None, "too_few")),
     ("svc-few-baseline", (6, 4, 350, 25, 1300.0, None, "too_few")),
+    # two incidents on each side of the periods' edges are in, one before and one after are out
+    ("svc-edges", (2, 2, 10, 10, 0.0, None, "too_few")),
     ("svc-tied", (5, 5, 30, 30, 0.0, None, "no_change")),
     # the five 0s tie (mid-rank 3), recent ranks 6..10: R = 40, U = 25, mean 12.5;
     # ties 5^3 - 5 = 120: sigma^2 = 25 / 12 * (11 - 120 / 90); z 2.79 but no change in % to judge
@@ -121,7 +123,7 @@ def test_periods_and_grain(trends):
     # other milestone), the open incident's service none
     services = {r[0] for r in trends.query("select dimension_id from reliability.mttx_change "
                                            "where dimension = 'service'")}
-    assert services == {"svc-n1", "svc-n5", "svc-n10", "svc-n36", "svc-ties", *CHANGE_CASES}
+    assert services == {"svc-n1", "svc-n5", "svc-n10", "svc-n36", "svc-ties", "svc-edges", *CHANGE_CASES}
     assert trends.query("select distinct metric from reliability.mttx_change") == [("resolve",)]
 
 

@@ -47,17 +47,18 @@
 with periods as (
     select
         cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date) as recent_month,
-        cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '4 month' as date) as baseline_start,
-        cast(date_trunc('month', {{as_of}} at time zone 'UTC') as date) as recent_end
+        cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '4 month' as date) as baseline_start
 ),
--- the reportable incidents of the four months, each marked recent or baseline
+-- the reportable incidents of the four months (by month of start in UTC, as mttx_monthly), each
+-- marked recent or baseline
 population as (
-    select f.incident_id, f.severity, f.started_at >= p.recent_month as is_recent,
+    select f.incident_id, f.severity, s.month = p.recent_month as is_recent,
         f.seconds_to_detect, f.seconds_to_acknowledge, f.seconds_to_mitigate, f.seconds_to_resolve
     from {{report.incident_facts}} as f
+    cross join lateral (select cast(date_trunc('month', f.started_at at time zone 'UTC') as date) as month) as s
     cross join periods as p
     where f.is_reportable
-      and f.started_at >= p.baseline_start and f.started_at < p.recent_end
+      and s.month >= p.baseline_start and s.month <= p.recent_month
 ),
 -- each incident once per dimension value it counts in (the memberships of mttx_monthly)
 members as (
