@@ -3,12 +3,14 @@
 Each check is keyed by its report asset's key and has no automation condition of its own, so it
 runs whenever that asset is materialized: by `materialize`, by any job selecting the asset and in
 the runs the automation sensor launches. Severity WARN: a worse month must not stop the data.
+The four are one multi-asset check (one step, one connection, whichever of them a run selects):
+a step per check would cost a process start each in a multiprocess run.
 A failed check says what got worse and by how much in its description; its metadata carries the
 numbers and the offending rows. With `INCIDENT_ASSETS_ALERT_WEBHOOK_URL` set, a check that starts
 failing or recovers posts to that webhook (`alerts.py`).
 """
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import dagster as dg
 
@@ -24,11 +26,6 @@ MAX_ROWS = 100
 
 def report_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["reliability", table])
-
-
-def offending_rows(destination: DestinationResource, query: str) -> list[dict[str, Any]]:
-    with destination.sql_client() as sql:
-        return ReportReader(sql).rows(query)
 
 
 def result(context: dg.AssetCheckExecutionContext, table: str, check_name: str, failing: Sequence[Mapping[str, Any]],
@@ -51,16 +48,24 @@ def result(context: dg.AssetCheckExecutionContext, table: str, check_name: str, 
     return outcome
 
 
+CheckFunction = Callable[[dg.AssetCheckExecutionContext, ReportReader], dg.AssetCheckResult]
+REGISTERED: list[tuple[dg.AssetCheckSpec, CheckFunction]] = []
+
+
 def _check(table: str, name: str, description: str, extra_deps: Sequence[str] = ()):
-    return dg.asset_check(asset=report_key(table), name=name, description=description, blocking=False,
-                          additional_deps=[report_key(t) for t in extra_deps], pool=DESTINATION_POOL)
+    """Registers a check function of the report table `table` under `name`."""
+    def register(fn: CheckFunction) -> CheckFunction:
+        REGISTERED.append((dg.AssetCheckSpec(name, asset=report_key(table), description=description, blocking=False,
+                                             additional_deps=[report_key(t) for t in extra_deps]), fn))
+        return fn
+    return register
 
 
 @_check("mttx_change", "mttx_regression",
         "Fails (WARN) when MTTA or MTTR got worse, overall, for a service or for a team: a `worse` verdict "
         "of mttx_change (Mann-Whitney |z| >= 1.96 and the median up by at least min_change_pct).")
-def mttx_regression(context: dg.AssetCheckExecutionContext, destination: DestinationResource) -> dg.AssetCheckResult:
-    rows = offending_rows(destination, f"""
+def mttx_regression(context: dg.AssetCheckExecutionContext, reader: ReportReader) -> dg.AssetCheckResult:
+    rows = reader.rows(f"""
         select dimension, dimension_id, dimension_name, metric, verdict, n_recent, n_baseline,
             p50_baseline_seconds, p50_recent_seconds, p50_change_pct, z_score, recent_month
         from {report_table('mttx_change')}
@@ -77,8 +82,8 @@ def mttx_regression(context: dg.AssetCheckExecutionContext, destination: Destina
 @_check("slo_error_budget", "error_budget_exhausted",
         "Fails (WARN) when a service has consumed more than its whole 30-day error budget.")
 def error_budget_exhausted(context: dg.AssetCheckExecutionContext,
-                           destination: DestinationResource) -> dg.AssetCheckResult:
-    rows = offending_rows(destination, f"""
+                           reader: ReportReader) -> dg.AssetCheckResult:
+    rows = reader.rows(f"""
         select service_id, service_name, slo_target_pct, budget_minutes, bad_minutes, budget_consumed_pct,
             burn_rate, worst_incident_id
         from {report_table('slo_error_budget')}
@@ -100,10 +105,10 @@ def error_budget_exhausted(context: dg.AssetCheckExecutionContext,
         "Fails (WARN) when a service's availability in the last complete month is below its SLO target "
         "(the targets of slo_error_budget).", extra_deps=["slo_error_budget"])
 def availability_below_slo(context: dg.AssetCheckExecutionContext,
-                           destination: DestinationResource) -> dg.AssetCheckResult:
+                           reader: ReportReader) -> dg.AssetCheckResult:
     monthly, budget = report_table("service_reliability_monthly"), report_table("slo_error_budget")
     # the table runs through the month of as_of, which is partial: the one before is the last complete
-    rows = offending_rows(destination, f"""
+    rows = reader.rows(f"""
         select m.month, m.service_id, m.service_name, m.availability_pct, m.impact_minutes, m.month_minutes,
             b.slo_target_pct
         from {monthly} as m
@@ -127,8 +132,8 @@ def availability_below_slo(context: dg.AssetCheckExecutionContext,
         "Fails (WARN) when an incident has been open for more than 30 days: usually one nobody closed, "
         "which keeps counting against availability until someone does.")
 def stale_open_incidents(context: dg.AssetCheckExecutionContext,
-                         destination: DestinationResource) -> dg.AssetCheckResult:
-    rows = offending_rows(destination, f"""
+                         reader: ReportReader) -> dg.AssetCheckResult:
+    rows = reader.rows(f"""
         select incident_id, number, detail from {report_table('data_quality_issues')}
         where problem = 'stale_open' order by number, incident_id""")
 
@@ -142,4 +147,21 @@ def stale_open_incidents(context: dg.AssetCheckExecutionContext,
                                   [(r["incident_id"], r["number"], r["detail"]) for r in rows[:MAX_ROWS]]))})
 
 
-report_checks = [mttx_regression, error_budget_exhausted, availability_below_slo, stale_open_incidents]
+@dg.multi_asset_check(
+    name="reliability_report_checks",
+    specs=[spec for spec, _ in REGISTERED],
+    can_subset=True,
+    pool=DESTINATION_POOL,  # DuckDB: keep readers out of the writer's way
+    description="Regressions of the report tables: MTTx, error budgets, availability, stale incidents.",
+)
+def reliability_report_checks(context: dg.AssetCheckExecutionContext,
+                              destination: DestinationResource) -> Iterator[dg.AssetCheckResult]:
+    """Runs the selected checks over one connection of the destination."""
+    with destination.sql_client() as sql:
+        reader = ReportReader(sql)
+        for spec, check in REGISTERED:
+            if spec.key in context.selected_asset_check_keys:
+                yield check(context, reader)
+
+
+report_checks = [reliability_report_checks]
