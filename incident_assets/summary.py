@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from incident_assets.destination import DestinationResource, current_destination, schema_columns
+from incident_assets.reliability.changes import CHANGED_ROWS_SQL, change_sentence
 from incident_assets.reliability.previews import headline_metadata
 from incident_assets.reliability.runner import ReportParams, report_tables
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
@@ -49,7 +50,10 @@ def print_summary(destination: Optional[DestinationResource] = None) -> None:
         for _, metric, n, p50, p90 in rows:
             fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
             print(f"{metric:<12} {n:>6} {fmt(p50):>10} {fmt(p90):>10}")
-        print_headlines(sql, {schema_table[1] for schema_table in tables if schema_table[0] == REPORT_SCHEMA})
+        built = {schema_table[1] for schema_table in tables if schema_table[0] == REPORT_SCHEMA}
+        print_headlines(sql, built)
+        if "mttx_change" in built:
+            print_changes(sql)
 
 
 def print_headlines(sql, built: set[str]) -> None:
@@ -65,3 +69,15 @@ def print_headlines(sql, built: set[str]) -> None:
         numbers = headline_metadata(sql, table, literals)
         shown = ", ".join(f"{name} {value.value:,.2f}".rstrip("0").rstrip(".") for name, value in numbers.items())
         print(f"{table.name:<38} {shown or '-'}")
+
+
+def print_changes(sql) -> None:
+    """The rows of mttx_change with a verdict: what got worse or better last month, with the evidence."""
+    with sql.execute_query(CHANGED_ROWS_SQL) as cursor:
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r)) for r in cursor.fetchall()]
+    print("\nWhat changed (last complete month against the three before, reliability.mttx_change):")
+    if not rows:
+        print("no evidence of a change (which is not the same as stable)")
+    for row in rows:
+        print(f"{row['verdict']:<7} {change_sentence(row)}")

@@ -16,10 +16,12 @@ from incident_assets.reliability.html_report import REPORT_TABLES, SECTIONS, rep
 from incident_assets.reliability.runner import ReportParams, report_tables, run_reports
 from incident_assets_tests.reliability_inputs import AS_OF, GOLDEN, incident, loaded_destination, ms
 from incident_assets_tests.reliability_inputs_operations import GOLDEN_Q1_ALERTS, GOLDEN_Q1_TICKETS
+from incident_assets_tests.reliability_inputs_trends import AS_OF_TRENDS, TRENDS
 
 WITH_OPERATIONS = {**GOLDEN, "tickets": GOLDEN_Q1_TICKETS, "alerts": GOLDEN_Q1_ALERTS}
 
 EXPECTED_SECTIONS = {
+    "what-changed": "What changed",
     "incidents-per-month": "Incidents per month by severity",
     "mtta-mttr": "Time to detect, acknowledge, mitigate and resolve (p50 / p90)",
     "availability": "Availability: the 8 worst services",
@@ -73,7 +75,8 @@ def test_html_report_is_complete_and_offline(golden_page):
     assert written.not_built == [] and written.html == page
     for section_id, title in EXPECTED_SECTIONS.items():
         assert f'<section id="{section_id}"><h2>{title}</h2>' in page
-        assert f'id="{section_id}-chart"' in page  # every section has a chart with data
+        if section_id != "what-changed":  # words only
+            assert f'id="{section_id}-chart"' in page  # every other section has a chart with data
     assert "No data." not in page and "Not built" not in page
     assert not re.search(r"<script[^>]+src=[\"']?https?:", page, re.IGNORECASE)
     assert "Plotly" in page and len(page) > 1_000_000  # plotly.js inlined
@@ -105,6 +108,38 @@ def test_mtta_and_mttr_have_panels_and_units_of_their_own(golden_page):
     assert named["MTTR p50"]["y"][0] == pytest.approx(2.0) and named["MTTR p50"]["yaxis"] == "y2"
     _, layout = figure(page, "mtta-mttr-chart")
     assert (layout["yaxis"]["title"]["text"], layout["yaxis2"]["title"]["text"]) == ("minutes", "hours")
+
+
+def test_mttx_points_carry_their_interval_and_incident_count(golden_page):
+    page, _ = golden_page
+    mttr = traces(page, "mtta-mttr-chart")["MTTR p50"]
+    # January: 5400, 7200, 7200, 10800, 14400 s; n = 5 bounds the median by x(1) and x(5):
+    # 2 h - 1.5 h = 0.5 h below, 4 h - 2 h = 2 h above
+    assert mttr["error_y"]["arrayminus"][0] == pytest.approx(0.5) and mttr["error_y"]["array"][0] == pytest.approx(2.0)
+    assert mttr["text"][0] == "5" and mttr["customdata"][0] == "n=5, 95 % interval 90 min to 4.0 h"
+    # January's p90 (n = 5): x(4) below, no upper bound (drawn to the point, said on hover)
+    p90 = traces(page, "mtta-mttr-chart")["MTTR p90"]
+    assert p90["error_y"]["array"][0] is None and p90["customdata"][0].endswith("to unbounded")
+
+
+def test_what_changed_says_no_evidence_as_such(golden_page):
+    page, _ = golden_page
+    section = page.split('<section id="what-changed">')[1].split("</section>")[0]
+    assert ('<p class="no-change">No evidence of a change: no MTTx moved by more than its month-to-month '
+            "noise.") in section
+    assert "<li" not in section
+    assert "2024-02 against 2023-11 to 2024-01: 0 worse, 0 better." in page
+
+
+def test_what_changed_lists_the_worse_and_better_rows(tmp_path):
+    dest = loaded_destination("duckdb", tmp_path, TRENDS)
+    with dest.pipeline().sql_client() as sql:
+        list(run_reports(sql, ReportParams(as_of=AS_OF_TRENDS)))
+        page = write_html_report(sql, tmp_path / "r.html").html
+    section = page.split('<section id="what-changed">')[1].split("</section>")[0]
+    assert re.findall(r'<li class="(\w+)"><strong>\w+:</strong> ([^<]+)</li>', section) == [
+        ("worse", "MTTR of service Worse: p50 48 min -&gt; 115 min (+142 %, z = 3.1, 6 vs 8 incidents)"),
+        ("better", "MTTR of service Better: p50 115 min -&gt; 48 min (-59 %, z = -3.1, 8 vs 6 incidents)")]
 
 
 def test_availability_shows_the_worst_services_against_their_targets(golden_page):
@@ -194,6 +229,6 @@ def test_html_report_on_empty_tables(tmp_path):
     assert written.not_built == []
     empty = re.findall(r'<section id="([a-z-]+)"><h2>[^<]*</h2><p class="blurb">[^<]*</p><p class="empty">No data.',
                        page)
-    assert empty == ["availability", "error-budget", "change-failure", "followups", "alert-noise", "responder-load",
+    assert empty == ["what-changed", "availability", "error-budget", "change-failure", "followups", "alert-noise", "responder-load",
                      "data-quality"]
     assert '<p class="empty">No open incidents at as_of.</p>' in page

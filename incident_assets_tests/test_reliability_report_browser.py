@@ -29,6 +29,7 @@ pytestmark = pytest.mark.timeout(420)
 
 AS_OF = "2026-10-20T12:00:00Z"  # inside the simulator's data, so that the current month is cut
 SCREENSHOT = PROJECT_ROOT / "test-artifacts" / "reliability_report.png"
+CHART_SECTIONS = [s for s in SECTIONS if s.id != "what-changed"]  # "What changed" is words only
 TIME_CHARTS = ("incidents-per-month", "mtta-mttr", "availability", "change-failure", "retrospectives",
                "followups", "alert-noise")
 
@@ -43,7 +44,8 @@ ids => ids.map(id => {
   return {
     id, svg: gd.querySelectorAll('.main-svg').length, points: gd.querySelectorAll('.point').length,
     axes, traces: gd.data.map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || []),
-                                     yaxis: t.yaxis || 'y'})),
+                                     yaxis: t.yaxis || 'y', above: Array.from((t.error_y || {}).array || [])})),
+    errorBars: gd.querySelectorAll('g.errorbar').length,
     yranges: Object.fromEntries(Object.keys(full).filter(k => /^yaxis\\d*$/.test(k)).map(k => [k, full[k].range])),
     shapes: (full.shapes || []).map(s => ({x0: s.x0, x1: s.x1, width: s.line.width})),
     annotations: Array.from(gd.querySelectorAll('.annotation-text')).map(a => a.textContent),
@@ -81,10 +83,11 @@ def seen(report) -> Iterator[dict[str, Any]]:
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(metadata["url"].value, wait_until="load", timeout=60_000)
             page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-                                   f"{2 * len(SECTIONS)}", timeout=60_000)
+                                   f"{2 * len(CHART_SECTIONS)}", timeout=60_000)
             page.wait_for_timeout(500)
             state = {
-                "charts": {c["id"]: c for c in page.evaluate(CHART_STATE_JS, [s.id for s in SECTIONS])},
+                "charts": {c["id"]: c for c in page.evaluate(CHART_STATE_JS, [s.id for s in CHART_SECTIONS])},
+                "what_changed": page.inner_text("#what-changed"),
                 "text": page.inner_text("body"),
                 "showing": page.locator("p.showing").all_inner_texts(),
                 "tables": page.locator("table").count(),
@@ -111,10 +114,17 @@ def test_every_chart_is_drawn_with_data(seen):
     assert seen["errors"] == []
     assert seen["page_width"] <= 1300  # nothing sticks out sideways
     assert seen["not_built"] == 0 and "No data." not in seen["text"]
-    for section in SECTIONS:
+    for section in CHART_SECTIONS:
         chart = seen["charts"][section.id]
         assert not chart.get("missing"), section.id
         assert chart["svg"] >= 2 and chart["points"] > 0, section.id
+
+
+def test_the_page_opens_with_what_changed(seen):
+    # September 2026 against June to August, as of 2026-10-20, on this data
+    assert seen["text"].index("What changed") < seen["text"].index("Incidents per month by severity")
+    assert "2026-09 against 2026-06 to 2026-08:" in seen["what_changed"]
+    assert "other comparisons show no evidence of a change (which is not the same as stable)" in seen["what_changed"]
 
 
 def test_time_axes_are_dates_in_ascending_order(seen):
@@ -134,7 +144,10 @@ def test_mtta_is_not_squashed_by_mttr(seen):
     mtta, mttr = traces["MTTA p90"], traces["MTTR p90"]
     assert mtta["yaxis"] != mttr["yaxis"]
     axis_top = chart["yranges"][mtta["yaxis"].replace("y", "yaxis")][1]
-    assert max(v for v in mtta["y"] if v is not None) > 0.5 * axis_top  # fills its own panel
+    # fills its own panel, its 95 % intervals included (error bars above the points)
+    tops = [v + (e or 0) for v, e in zip(mtta["y"], mtta["above"] or [0] * len(mtta["y"])) if v is not None]
+    assert max(tops) > 0.5 * axis_top
+    assert chart["errorBars"] >= 8 * 12  # eight lines, a bar per month drawn
 
 
 def test_availability_shows_the_worst_services_against_their_targets(seen):

@@ -282,6 +282,19 @@ def test_reports_follow_ingestion_through_the_automation_sensor(stack: Stack):
         assert {"key": "dagster/from_automation_condition", "value": "true"} in tags
     with duckdb.connect(str(s.db), read_only=True) as con:
         assert con.execute("select count(*) from reliability.incident_facts").fetchone()[0] == s.sim.count("incidents")
+    # the regression checks ran in the automation's runs, with the assets they check
+    for asset, check in REPORT_CHECKS:
+        node = s.gql(CHECKS_QUERY, {"k": {"path": asset.split("/")}})["assetNodeOrError"]
+        execution = {c["name"]: c for c in node["assetChecksOrError"]["checks"]}[check]["executionForLatestMaterialization"]
+        assert execution["runId"] == latest[asset], (asset, check)
+        assert execution["status"] in ("SUCCEEDED", "FAILED"), (asset, check, execution)
+
+
+REPORT_CHECKS = [("reliability/mttx_change", "mttx_regression"), ("reliability/slo_error_budget", "error_budget_exhausted"),
+                 ("reliability/service_reliability_monthly", "availability_below_slo"),
+                 ("reliability/data_quality_issues", "stale_open_incidents")]
+CHECKS_QUERY = """query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on AssetNode {
+  assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { runId status } } } } } } }"""
 
 
 def latest_runs(s: Stack, keys: list[str]) -> dict[str, str | None]:

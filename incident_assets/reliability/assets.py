@@ -22,7 +22,8 @@ from incident_assets.reliability.previews import (
 )
 from incident_assets.incident_api.endpoints import ingestion_asset_key
 from incident_assets.reliability.runner import (
-    DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_SLO_TARGET, DEFAULT_SLO_TARGETS, ReportParams,
+    DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_MIN_CHANGE_PCT, DEFAULT_SLO_TARGET,
+    DEFAULT_SLO_TARGETS, ReportParams,
     ReportSqlError, ReportTable, report_tables, run_reports, validated_impact_weights,
 )
 from incident_assets.settings import (
@@ -59,6 +60,9 @@ class ReliabilityConfig(dg.Config):
     the default map. Else env INCIDENT_ASSETS_IMPACT_WEIGHTS (a JSON object), else
     unavailable 1, partially unavailable 0.3, degraded / bug / operational 0. A condition not in
     the map is weighed by its position: 0 -> 1, 1 -> 0.3, else 0."""
+    min_change_pct: float = DEFAULT_MIN_CHANGE_PCT
+    """mttx_change calls a month worse (better) only when its median moved up (down) by at least
+    this many percent, besides a Mann-Whitney |z| >= 1.96."""
 
 
 def parse_instant(text: str, source: str) -> datetime:
@@ -116,6 +120,7 @@ def report_params(config: ReliabilityConfig, context: dg.AssetExecutionContext) 
         retrospective_due=timedelta(days=config.retrospective_due_days),
         timezone=tz,
         impact_weights=impact_weights(config),
+        min_change_pct=config.min_change_pct,
     )
 
 

@@ -22,6 +22,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from incident_assets.destination import schema_columns
+from incident_assets.reliability import report_changes
 from incident_assets.settings import REPORT_SCHEMA
 
 WORST_SERVICES = 8  # availability panels: the services a reviewer should look at first
@@ -245,7 +246,8 @@ MTTX_PANELS = (  # (metric, label, unit divisor, unit): fast milestones in minut
 
 def mttx_trends(reader: ReportReader) -> str:
     """MTTD/MTTA (minutes) and MTTM/MTTR (hours) per month, p50 and p90, in two panels."""
-    rows = reader.rows(f"select month, metric, n, p50_seconds, p90_seconds from {report_table('mttx_monthly')} "
+    rows = reader.rows(f"select month, metric, n, p50_seconds, p90_seconds, p50_ci_low_seconds, p50_ci_high_seconds, "
+                       f"p90_ci_low_seconds, p90_ci_high_seconds from {report_table('mttx_monthly')} "
                        f"where dimension = 'all' order by month")
     if not rows:
         return NO_DATA
@@ -257,12 +259,14 @@ def mttx_trends(reader: ReportReader) -> str:
             picked = [r for r in rows if r["metric"] == metric]
             color = next(palette)
             for stat, dash in (("p50", "solid"), ("p90", "dot")):
+                # each point with its 95 % interval; MTTA's and MTTR's p50 write the incidents behind them
                 fig.add_trace(month_line(
                     name=f"{label} {stat}", x=[month_label(r["month"]) for r in picked],
                     y=[scaled(r[f"{stat}_seconds"], divisor) for r in picked],
                     line=dict(dash=dash, color=color), legendgroup=label,
-                    customdata=[r["n"] for r in picked],
-                    hovertemplate=f"%{{y:,.1f}} {'min' if divisor == 60 else 'h'} (n=%{{customdata}})"),
+                    **report_changes.interval_bars(picked, stat, divisor),
+                    **(report_changes.incident_counts_text(picked) if stat == "p50" and metric in
+                       report_changes.COUNTED_METRICS else {})),
                     row=panel, col=1)
     fig.update_yaxes(title_text="minutes", row=1, col=1)
     fig.update_yaxes(title_text="hours", row=2, col=1)
@@ -572,14 +576,18 @@ class Section:
 
 
 SECTIONS = (
+    Section("what-changed", report_changes.TITLE, report_changes.BLURB, report_changes.READS,
+            report_changes.what_changed),
     Section("incidents-per-month", "Incidents per month by severity",
             "Reportable incidents by month of start; the last month runs up to as_of.",
             {"incident_volume_monthly": ("month", "dimension", "dimension_id", "incidents_started")},
             incidents_per_month),
     Section("mtta-mttr", "Time to detect, acknowledge, mitigate and resolve (p50 / p90)",
             "From the start of each reportable incident, by month of start. Detect and acknowledge in minutes, "
-            "mitigate and resolve in hours: each panel has its own scale.",
-            {"mttx_monthly": ("month", "dimension", "metric", "n", "p50_seconds", "p90_seconds")},
+            "mitigate and resolve in hours: each panel has its own scale. Bars: each point's 95 % interval (cut at the "
+            "point where the data cannot bound it); numbers: the incidents behind each MTTA and MTTR p50.",
+            {"mttx_monthly": ("month", "dimension", "metric", "n", "p50_seconds", "p90_seconds", "p50_ci_low_seconds",
+                              "p50_ci_high_seconds", "p90_ci_low_seconds", "p90_ci_high_seconds")},
             mttx_trends),
     Section("availability", f"Availability: the {WORST_SERVICES} worst services",
             f"Services with the lowest availability over the last {RECENT_MONTHS} complete months, every month, "
@@ -647,7 +655,7 @@ table { border-collapse: collapse; font-size: .85rem; margin-top: .8rem; }
 td, th { border: 1px solid #ddd; padding: .25rem .5rem; } th { background: #f5f5f5; text-align: left; }
 td { font-variant-numeric: tabular-nums; }
 nav { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin-bottom: 1.5rem; }
-"""
+""" + report_changes.STYLE
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ Placeholder syntax, the only one the SQL files may use: `{{ name }}`.
   {{timezone}}`, the local wall-clock time), `{{hours_of_week}}` (see `HOURS_OF_WEEK`):
   parameters, rendered by `ReportParams.literals()` as SQL literals from validated, typed values
   (never from raw user strings).
-  `{{change_window}}`, `{{retrospective_due}}`, `{{impact_weights}}`: parameters, rendered by
-  `ReportParams.literals()` as SQL literals from validated, typed values (never from raw user strings).
+  `{{change_window}}`, `{{retrospective_due}}`, `{{impact_weights}}`, `{{min_change_pct}}`:
+  parameters, rendered by `ReportParams.literals()` as SQL literals from validated, typed values
+  (never from raw user strings).
 An unknown or malformed placeholder fails the run before any SQL is sent.
 
 Each file starts with a header block of `--` comment lines, the one place that says what the
@@ -67,6 +68,7 @@ DEFAULT_SLO_TARGETS = {1: 99.95, 2: 99.9}
 DEFAULT_SLO_TARGET = 99.5
 DEFAULT_CHANGE_WINDOW = timedelta(hours=24)
 DEFAULT_RETROSPECTIVE_DUE = timedelta(days=14)
+DEFAULT_MIN_CHANGE_PCT = 20.0  # the smallest move of a median that mttx_change calls worse or better
 # downtime weight of an impact condition, by its name trimmed and lower-cased: a full outage
 # counts whole, a partial one 30 %, degraded performance not at all (as status pages count uptime)
 DEFAULT_IMPACT_WEIGHTS = {"unavailable": 1.0, "partially unavailable": 0.3, "degraded": 0.0, "bug": 0.0,
@@ -223,11 +225,14 @@ class ReportParams:
     retrospective_due: timedelta = DEFAULT_RETROSPECTIVE_DUE
     timezone: str = DEFAULT_TIMEZONE  # of the hours-of-the-day buckets
     impact_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_IMPACT_WEIGHTS))
+    min_change_pct: float = DEFAULT_MIN_CHANGE_PCT
 
     def literals(self) -> dict[str, str]:
         """Every parameter rendered as a SQL literal (or literal relation), validated."""
         if not 0 < float(self.slo_default_target_pct) < 100:
             raise ReportSqlError("slo_default_target_pct must be in (0, 100)")
+        if not (math.isfinite(float(self.min_change_pct)) and float(self.min_change_pct) >= 0):
+            raise ReportSqlError(f"min_change_pct must be a percentage >= 0, not {self.min_change_pct!r}")
         return {
             "as_of": timestamp_literal(self.as_of),
             "excluded_severities": slug_list_literal(self.excluded_severities),
@@ -238,6 +243,7 @@ class ReportParams:
             "timezone": timezone_literal(self.timezone),
             "hours_of_week": HOURS_OF_WEEK,
             "impact_weights": impact_weights_literal(self.impact_weights),
+            "min_change_pct": number_literal(self.min_change_pct),
         }
 
 

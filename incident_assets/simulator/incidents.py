@@ -8,6 +8,7 @@ own 128-bit base instead of extra rng draws, which keeps 100k incidents to a few
 from __future__ import annotations
 
 import bisect
+import calendar
 import itertools
 import math
 import random
@@ -15,6 +16,12 @@ import random
 from incident_assets.simulator.catalogs import DEGRADED, OPERATIONAL, PROBLEMS, TAGS, Catalogs
 from incident_assets.simulator.common import (
     ANCHOR_MS, DAY, HOUR, MINUTE, SPAN_MS, child_id, iso, iso_duration, uuid_str)
+
+# The story the demo tells: in the last complete month before the anchor (October 2026), one
+# service took three times as long to resolve its incidents and another resolved them four times
+# faster. No random number is drawn for it, so every other incident stays as it was.
+STORY_MONTH_MS = (calendar.timegm((2026, 10, 1, 0, 0, 0)) * 1000, ANCHOR_MS)
+STORY_RESOLVE_FACTOR = {"fraud-detection": 3.0, "cdn-edge": 0.25}
 
 LIFECYCLE = ["started", "detected", "acknowledged", "investigating", "identified", "mitigated",
              "resolved", "postmortem_started", "postmortem_completed", "closed"]
@@ -161,6 +168,22 @@ def _milestones(rng: random.Random, sev: str | None, s: int, d: int) -> list[lis
     return ms
 
 
+def _story_milestones(ms: list[list], service: str, s: int) -> list[list]:
+    """`ms` of an incident started at s with its time to resolve multiplied per the story (never
+    before its acknowledgement); the milestones after the resolution move with it, and none of
+    those before it ends up after it."""
+    factor = STORY_RESOLVE_FACTOR.get(service)
+    resolved = [at for kind, at in ms if kind == "resolved"]
+    if factor is None or not resolved or not STORY_MONTH_MS[0] <= s < STORY_MONTH_MS[1]:
+        return ms
+    last = max(resolved)
+    floor = max(at for kind, at in ms if kind in ("started", "detected", "acknowledged"))
+    scaled = lambda at: max(floor, s + int((at - s) * factor))  # noqa: E731
+    end = scaled(last)
+    return [[kind, at + end - last if at > last else scaled(at) if kind == "resolved" else min(at, end)]
+            for kind, at in ms]
+
+
 def _stamp_milestones(rng: random.Random, ms: list[list], created: int) -> list[list]:
     """[child index, type, occurred, created, updated]: recorded up to two minutes after they
     happened, a few backfilled at the end or edited hours to days later (one draw each)."""
@@ -215,7 +238,7 @@ def _generate_one(rng: random.Random, cat: Catalogs, service_cum: list[float]) -
     s = _start_time(rng)
     median = SEVERITY_PROFILE[sev][1] * MINUTE
     d = max(5 * MINUTE, int(median * math.exp(0.9 * rng.gauss())))  # log-normal, heavy-tailed
-    ms = _milestones(rng, sev, s, d)
+    ms = _story_milestones(_milestones(rng, sev, s, d), cat.services[svcs[0]]["name"], s)
     if len(svcs) > 1 and d <= 3 * HOUR and r() < 0.05:
         inc.conditions[-1] = NO_IMPACT_ENTRY  # added to the incident, impact never set
     if r() < 0.015 and len(ms) > 2:  # milestones need not be in order (after `started`)

@@ -32,6 +32,21 @@ metric_values as (
         end as seconds
     from members as m
     cross join (values ('detect'), ('acknowledge'), ('mitigate'), ('resolve')) as k(metric)
+),
+-- each duration's place among its group's (for the intervals' order statistics)
+ordered as (
+    select v.*,
+        row_number() over (partition by month, dimension, dimension_id, metric order by seconds) as position,
+        count(seconds) over (partition by month, dimension, dimension_id, metric) as group_n
+    from metric_values as v
+),
+ranks as (
+    select o.*,
+        ceil(nd * 0.5 - 1.96 * sqrt(nd * 0.5 * (1 - 0.5))) as p50_low,
+        ceil(nd * 0.5 + 1.96 * sqrt(nd * 0.5 * (1 - 0.5))) as p50_high,
+        ceil(nd * 0.9 - 1.96 * sqrt(nd * 0.9 * (1 - 0.9))) as p90_low,
+        ceil(nd * 0.9 + 1.96 * sqrt(nd * 0.9 * (1 - 0.9))) as p90_high
+    from (select o.*, cast(o.group_n as double precision) as nd from ordered as o) as o
 )
 select
     month, dimension, dimension_id, min(dimension_name) as dimension_name, metric,
@@ -41,6 +56,10 @@ select
     percentile_cont(0.5) within group (order by seconds) as p50_seconds,
     percentile_cont(0.9) within group (order by seconds) as p90_seconds,
     min(seconds) as min_seconds,
-    max(seconds) as max_seconds
-from metric_values
+    max(seconds) as max_seconds,
+    max(case when seconds is not null and position = p50_low then seconds end) as p50_ci_low_seconds,
+    max(case when seconds is not null and position = p50_high then seconds end) as p50_ci_high_seconds,
+    max(case when seconds is not null and position = p90_low then seconds end) as p90_ci_low_seconds,
+    max(case when seconds is not null and position = p90_high then seconds end) as p90_ci_high_seconds
+from ranks
 group by month, dimension, dimension_id, metric

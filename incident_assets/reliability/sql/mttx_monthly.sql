@@ -6,6 +6,10 @@
 -- A group without any value has n = 0 and NULL statistics, never 0. An incident with two
 -- services counts once in each service's row and once in the all row.
 --
+-- Each percentile carries its distribution-free 95 % confidence interval: with n durations
+-- sorted ascending and q = 0.5 or 0.9, h = 1.96 sqrt(n q (1 - q)), the interval runs from the
+-- ceil(n q - h)-th to the ceil(n q + h)-th duration; a rank outside 1..n leaves that end NULL.
+--
 -- columns:
 --   month: calendar month (UTC) of the incident's start, written as its first day
 --   dimension: all, severity, service, environment, functionality or team
@@ -19,9 +23,18 @@
 --   p90_seconds: 90th percentile duration in seconds (continuous, interpolated)
 --   min_seconds: shortest duration in seconds
 --   max_seconds: longest duration in seconds
+--   p50_ci_low_seconds: low end of the median's 95 % confidence interval (an order statistic of
+--     the durations; NULL when too few incidents bound it from below)
+--   p50_ci_high_seconds: high end of the median's 95 % confidence interval (NULL when too few
+--     incidents bound it from above)
+--   p90_ci_low_seconds: low end of the 90th percentile's 95 % confidence interval (NULL when too
+--     few incidents bound it from below)
+--   p90_ci_high_seconds: high end of the 90th percentile's 95 % confidence interval (NULL when
+--     too few incidents bound it from above: under 36 or so)
 --
 -- preview:
 --   select month, dimension_id as severity, metric, n, p50_seconds / 60 as p50_minutes,
+--     p50_ci_low_seconds / 60 as p50_ci_low_minutes, p50_ci_high_seconds / 60 as p50_ci_high_minutes,
 --     p90_seconds / 60 as p90_minutes
 --   from {{report.mttx_monthly}}
 --   where dimension in ('severity', 'all') and metric in ('acknowledge', 'resolve')
@@ -57,22 +70,27 @@ members as (
     from population as p join {{report.incident_dimensions}} as d on d.incident_id = p.incident_id
 ),
 -- all four metrics in one pass over the members (one row each), unpivoted below; both
--- percentiles of a metric from one sort
+-- percentiles of a metric from one sort, and the sorted durations whose order statistics
+-- bound them
 stats as (
     select
         month, dimension, dimension_id, min(dimension_name) as dimension_name, count(*) as members,
         count(seconds_to_detect) as detect_n, avg(seconds_to_detect) as detect_mean,
         percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_detect) as detect_p,
         min(seconds_to_detect) as detect_min, max(seconds_to_detect) as detect_max,
+        array_agg(seconds_to_detect order by seconds_to_detect) filter (where seconds_to_detect is not null) as detect_sorted,
         count(seconds_to_acknowledge) as acknowledge_n, avg(seconds_to_acknowledge) as acknowledge_mean,
         percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_acknowledge) as acknowledge_p,
         min(seconds_to_acknowledge) as acknowledge_min, max(seconds_to_acknowledge) as acknowledge_max,
+        array_agg(seconds_to_acknowledge order by seconds_to_acknowledge) filter (where seconds_to_acknowledge is not null) as acknowledge_sorted,
         count(seconds_to_mitigate) as mitigate_n, avg(seconds_to_mitigate) as mitigate_mean,
         percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_mitigate) as mitigate_p,
         min(seconds_to_mitigate) as mitigate_min, max(seconds_to_mitigate) as mitigate_max,
+        array_agg(seconds_to_mitigate order by seconds_to_mitigate) filter (where seconds_to_mitigate is not null) as mitigate_sorted,
         count(seconds_to_resolve) as resolve_n, avg(seconds_to_resolve) as resolve_mean,
         percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_resolve) as resolve_p,
-        min(seconds_to_resolve) as resolve_min, max(seconds_to_resolve) as resolve_max
+        min(seconds_to_resolve) as resolve_min, max(seconds_to_resolve) as resolve_max,
+        array_agg(seconds_to_resolve order by seconds_to_resolve) filter (where seconds_to_resolve is not null) as resolve_sorted
     from members
     group by month, dimension, dimension_id
 ),
@@ -88,9 +106,22 @@ per_metric as (
         case k.metric when 'detect' then s.detect_min when 'acknowledge' then s.acknowledge_min
                       when 'mitigate' then s.mitigate_min when 'resolve' then s.resolve_min end as min_seconds,
         case k.metric when 'detect' then s.detect_max when 'acknowledge' then s.acknowledge_max
-                      when 'mitigate' then s.mitigate_max when 'resolve' then s.resolve_max end as max_seconds
+                      when 'mitigate' then s.mitigate_max when 'resolve' then s.resolve_max end as max_seconds,
+        case k.metric when 'detect' then s.detect_sorted when 'acknowledge' then s.acknowledge_sorted
+                      when 'mitigate' then s.mitigate_sorted when 'resolve' then s.resolve_sorted end as sorted_seconds
     from stats as s
     cross join (values ('detect'), ('acknowledge'), ('mitigate'), ('resolve')) as k(metric)
+),
+-- the ranks (1-based, in sorted_seconds) of each interval's ends; in double precision on both
+-- engines, so that they agree on every rank
+interval_ranks as (
+    select p.*,
+        cast(ceil(x.n * 0.5 - 1.96 * sqrt(x.n * 0.5 * (1 - 0.5))) as integer) as p50_low_rank,
+        cast(ceil(x.n * 0.5 + 1.96 * sqrt(x.n * 0.5 * (1 - 0.5))) as integer) as p50_high_rank,
+        cast(ceil(x.n * 0.9 - 1.96 * sqrt(x.n * 0.9 * (1 - 0.9))) as integer) as p90_low_rank,
+        cast(ceil(x.n * 0.9 + 1.96 * sqrt(x.n * 0.9 * (1 - 0.9))) as integer) as p90_high_rank
+    from per_metric as p
+    cross join lateral (select cast(p.n as double precision) as n) as x
 )
 select
     month, dimension, dimension_id, dimension_name, metric,
@@ -100,5 +131,10 @@ select
     percentiles[1] as p50_seconds,
     percentiles[2] as p90_seconds,
     min_seconds,
-    max_seconds
-from per_metric
+    max_seconds,
+    -- an end whose rank falls outside 1..n stays NULL (DuckDB would read a rank below 1 from the end)
+    case when p50_low_rank >= 1 then sorted_seconds[p50_low_rank] end as p50_ci_low_seconds,
+    case when p50_high_rank <= n then sorted_seconds[p50_high_rank] end as p50_ci_high_seconds,
+    case when p90_low_rank >= 1 then sorted_seconds[p90_low_rank] end as p90_ci_low_seconds,
+    case when p90_high_rank <= n then sorted_seconds[p90_high_rank] end as p90_ci_high_seconds
+from interval_ranks
