@@ -63,5 +63,10 @@ def print_headlines(sql, built: set[str]) -> None:
         if table.name not in built or not table.headline:
             continue
         numbers = headline_metadata(sql, table, literals)
-        shown = ", ".join(f"{name} {value.value:,.2f}".rstrip("0").rstrip(".") for name, value in numbers.items())
+        shown = ", ".join(f"{name} {headline_text(value.value)}" for name, value in numbers.items())
         print(f"{table.name:<38} {shown or '-'}")
+
+
+def headline_text(value: Any) -> str:
+    """A headline number as the UI shows it (at most two decimals, no trailing zeros); the period as is."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, (int, float)) else str(value)

@@ -16,6 +16,10 @@ from incident_assets.reliability.runner import ReportSqlError, ReportTable, rend
 from incident_assets.settings import REPORT_SCHEMA
 
 MAX_ROWS = 15
+HEADLINE_DIGITS = 2
+# the one text column a headline query may have: which month / window its numbers describe; the
+# numbers' names stay the same from run to run (`..._last_complete_month`), so Dagster plots them
+PERIOD_COLUMN = "period"
 METRICS_DOC = "docs/metrics.md"
 CODE_SPAN = re.compile(r"(`[^`]*`)")
 
@@ -88,8 +92,10 @@ def _is_whole(value: int | float | Decimal) -> bool:
 
 def headline_metadata(sql_client: Any, table: ReportTable, literals: Mapping[str, str],
                       report_schema: str = REPORT_SCHEMA) -> dict[str, dg.MetadataValue]:
-    """The header's headline query (one row of numbers) as numeric metadata, for Dagster's plots.
-    A NULL (nothing to measure this run) is left out rather than recorded as 0."""
+    """The header's headline query (one row) as metadata: numbers for Dagster's plots, rounded to
+    `HEADLINE_DIGITS` decimals for reading (the tables keep full precision), and the `period`
+    they describe as text. A NULL (nothing to measure this run) is left out rather than recorded
+    as 0."""
     if not table.headline:
         return {}
     query = render(table.headline, literals, report_schema, name=table.name)
@@ -100,7 +106,10 @@ def headline_metadata(sql_client: Any, table: ReportTable, literals: Mapping[str
     for column, value in zip(columns, rows[0]):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
+        if column == PERIOD_COLUMN:
+            metadata[column] = dg.MetadataValue.text(str(value))
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             raise ReportSqlError(f"{table.name}.sql: headline column {column} is not a number ({value!r})")
-        metadata[column] = dg.MetadataValue.int(int(value)) if _is_whole(value) else dg.MetadataValue.float(float(value))
+        metadata[column] = dg.MetadataValue.int(int(value)) if _is_whole(value) else dg.MetadataValue.float(round(float(value), HEADLINE_DIGITS))
     return metadata
