@@ -20,6 +20,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -294,11 +295,59 @@ def dev(args: argparse.Namespace) -> int:
         ui = subprocess.Popen(
             [str(BIN / "dg"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(ui_port)],
             cwd=PROJECT_ROOT, env=child_env(home, simulator_env(sim)),
+            start_new_session=True,  # its own process group: signals reach it from here, once
         )
+        return wait_forwarding_stop_signals(ui)
+
+
+# ---------------------------------------------------------------- stopping `make dev`
+
+# how long `dg dev` gets to stop its webserver, daemon and code servers before they are killed
+STOP_GRACE_SECONDS = 30
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            return ui.wait()
-        except KeyboardInterrupt:  # Ctrl-C reached `dg dev` too: let it stop its services
-            return ui.wait()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+            members.append(int(stat.parent.name))
+    return members
+
+
+def wait_forwarding_stop_signals(proc: subprocess.Popen) -> int:
+    """Waits for `proc`, which leads a process group of its own (`dg dev`). SIGTERM (a service
+    manager, a closing terminal) and SIGINT (Ctrl-C) sent to this process reach it as SIGINT,
+    the signal on which Dagster stops its webserver, daemon and code servers; whatever of its
+    group still runs `STOP_GRACE_SECONDS` later is killed. Nothing it started outlives it."""
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        try:
+            os.kill(proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code = proc.wait()  # a handled signal does not end the wait (PEP 475)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in group_members(proc.pid):  # these ignored Dagster's stop
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 + received[0] if received else code
 
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
