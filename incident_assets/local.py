@@ -121,12 +121,22 @@ def prepare_dagster_home() -> Path:
 
 
 def simulator_env(sim: Simulator) -> dict[str, str]:
-    return {
-        BASE_URL_ENV: sim.base_url,
-        API_TOKEN_ENV: DEFAULT_TOKEN,
-        # the simulator's data ends at its anchor: report as of then, not as of today
-        AS_OF_ENV: os.environ.get(AS_OF_ENV) or iso(ANCHOR_MS),
-    }
+    return {BASE_URL_ENV: sim.base_url, **simulator_defaults()}
+
+
+def simulator_defaults() -> dict[str, str]:
+    """The as-of rule and token of data from the bundled simulator: its data ends at its anchor,
+    so reports are as of then (not as of today); `INCIDENT_ASSETS_AS_OF` and a token of the
+    user's still win."""
+    return {API_TOKEN_ENV: os.environ.get(API_TOKEN_ENV) or DEFAULT_TOKEN,
+            AS_OF_ENV: os.environ.get(AS_OF_ENV) or iso(ANCHOR_MS)}
+
+
+def configured_env() -> dict[str, str]:
+    """What `make run` and `make dg` add to the environment: nothing against a configured API
+    (reports as of the run's start, unless `INCIDENT_ASSETS_AS_OF`); with no API configured the
+    project talks to the simulator's address (`make dev` serves it), so the simulator's rule."""
+    return {} if os.environ.get(BASE_URL_ENV, "").strip() else simulator_defaults()
 
 
 def child_env(home: Path, extra: Optional[dict[str, str]] = None) -> dict[str, str]:
@@ -281,7 +291,16 @@ def demo(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     home = prepare_dagster_home()
     print(f"materializing every asset into the Dagster instance {home}...", flush=True)
-    return run_everything(home, child_env(home), "run")
+    return run_everything(home, child_env(home, configured_env()), "run")
+
+
+def dg_command(args: argparse.Namespace) -> int:
+    """`dg <args>` on the project's instance with the as-of rule of `make run`: a bare
+    `.venv/bin/dg launch` without DAGSTER_HOME runs on a throwaway instance the UI never sees."""
+    home = prepare_dagster_home()
+    print(f"dg {' '.join(args.dg_args)} (Dagster instance {home})", file=sys.stderr, flush=True)
+    return subprocess.run([str(BIN / "dg"), *args.dg_args], cwd=PROJECT_ROOT,
+                          env=child_env(home, configured_env())).returncode
 
 
 def dev(args: argparse.Namespace) -> int:
@@ -352,13 +371,14 @@ def wait_forwarding_stop_signals(proc: subprocess.Popen) -> int:
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m incident_assets.local")
-    parser.add_argument("command", choices=["demo", "dev", "run"])
+    parser.add_argument("command", choices=["demo", "dev", "run", "dg"])
     parser.add_argument("--incidents", type=int, default=2000, help="the simulator's incidents")
     parser.add_argument("--simulator-port", help=f"else ${SIMULATOR_PORT_ENV}, else 8765 (0: any free port)")
     parser.add_argument("--ui-port", help=f"else ${UI_PORT_ENV}, else 3000 (0: any free port)")
+    parser.add_argument("dg_args", nargs=argparse.REMAINDER, help="dg: the arguments of `dg`")
     args = parser.parse_args(None if argv is None else list(argv))
     try:
-        return {"demo": demo, "dev": dev, "run": run}[args.command](args)
+        return {"demo": demo, "dev": dev, "run": run, "dg": dg_command}[args.command](args)
     except UsageError as e:
         print(e, file=sys.stderr)
         return 2
