@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from incident_assets.reliability.assets import reliability_assets, reliability_html_report
-from incident_assets.reliability.previews import markdown_text
+from incident_assets.reliability.previews import markdown_text, metric_definitions
 from incident_assets.reliability.runner import ReportSqlError, parse_report_file, report_tables
 from incident_assets_tests.ingestion import failure_message, materialize
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, WEIGHTS, loaded_destination
@@ -55,7 +55,10 @@ def test_specs_lineage():
         table = report_tables()[name.split("/")[-1]]
         assert [c.name for c in spec.metadata["dagster/column_schema"].columns] == [c for c, _ in table.columns]
         assert all(c.description for c in spec.metadata["dagster/column_schema"].columns)
-        assert spec.description.endswith(f"[Metric definitions](docs/metrics.md#{table.name})")
+        # the definitions as text on the asset's page (a relative link leads nowhere in the UI)
+        assert f"**Metric definitions** (docs/metrics.md, section {table.name})\n\n" in spec.description
+        assert metric_definitions()[table.name][:40] in spec.description
+        assert "](" not in spec.description and "#" + table.name not in spec.description
     assert reliability_assets.can_subset
 
 
@@ -77,7 +80,7 @@ def test_materialize_all_with_metadata(golden_env):
     # previews in minutes; the Mar resolve p50 / p90 are 2400 / 3360 seconds
     preview = meta["mttx_monthly"]["preview"].value
     assert preview.startswith("| month | severity | metric | n | p50_minutes | p90_minutes |")
-    assert "| 2024-03 | all | resolve | 2 | 40.00 | 56.00 |" in preview
+    assert "| 2024\u201103 | all | resolve | 2 | 40.00 | 56.00 |" in preview  # a month never wraps
     # (all + severities) x (acknowledge, resolve): Jan all/SEV1/SEV2/SEV3, Feb all/SEV1/SEV2/SEV3/none,
     # Mar all/SEV1/SEV2/SEV3: 13 x 2 = 26
     assert preview.endswith("Showing 15 of 26 rows of the preview query.")
@@ -144,7 +147,9 @@ def test_html_report_asset(golden_env, tmp_path):
         "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
     meta = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
     assert meta["path"].value == str(path.resolve()) and path.exists()
-    assert meta["url"].value == path.resolve().as_uri() and meta["url"].value.startswith("file:///")
+    assert "url" not in meta  # a file:// link does nothing from the UI: the path to copy, and how to open it
+    assert meta["open"].value == (f"paste {path.resolve().as_uri()} into the browser's address bar, or run: "
+                                  f"xdg-open {path.resolve()} (macOS: open {path.resolve()})")
 
 
 # --- impact weights: run config, env, bad values ---------------------------------------------

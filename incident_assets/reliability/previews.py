@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
@@ -13,14 +14,15 @@ from typing import Any, Mapping, Sequence
 import dagster as dg
 
 from incident_assets.reliability.runner import ReportSqlError, ReportTable, render
-from incident_assets.settings import REPORT_SCHEMA
+from incident_assets.settings import PROJECT_ROOT, REPORT_SCHEMA
 
 MAX_ROWS = 15
 HEADLINE_DIGITS = 2
 # the one text column a headline query may have: which month / window its numbers describe; the
 # numbers' names stay the same from run to run (`..._last_complete_month`), so Dagster plots them
 PERIOD_COLUMN = "period"
-METRICS_DOC = "docs/metrics.md"
+METRICS_DOC = PROJECT_ROOT / "docs" / "metrics.md"
+INTERNAL_LINK = re.compile(r"\[([^\]]+)\]\(#[^)]*\)")  # [words](#section) -> words
 CODE_SPAN = re.compile(r"(`[^`]*`)")
 
 
@@ -32,9 +34,34 @@ def markdown_text(text: str) -> str:
                    for part in parts)
 
 
+@cache
+def metric_definitions() -> dict[str, str]:
+    """docs/metrics.md's `## <table>` sections by table name; none when the file is not there
+    (an image built without docs/)."""
+    try:
+        text = METRICS_DOC.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return {name: "\n".join(lines).strip() for name, lines in sections.items()}
+
+
 def asset_description(table: ReportTable) -> str:
-    """The header's description plus a link to the table's metric definitions."""
-    return f"{markdown_text(table.description)}\n\n[Metric definitions]({METRICS_DOC}#{table.name})"
+    """The header's description, then the table's metric definitions from docs/metrics.md as
+    text on the asset's page: a link to the repository's file would lead nowhere from the UI.
+    Links between sections of that file become their plain words."""
+    description = markdown_text(table.description)
+    definitions = metric_definitions().get(table.name)
+    if not definitions:
+        return description
+    definitions = INTERNAL_LINK.sub(r"\1", markdown_text(definitions))
+    return f"{description}\n\n**Metric definitions** (docs/metrics.md, section {table.name})\n\n{definitions}"
 
 
 def column_schema(table: ReportTable, types: Mapping[str, str] | None = None) -> dg.TableSchema:
@@ -46,15 +73,21 @@ def column_schema(table: ReportTable, types: Mapping[str, str] | None = None) ->
     ])
 
 
+def unbroken(text: str) -> str:
+    """A date as one unbreakable word (non-breaking hyphen and space), so that the UI's narrow
+    columns never wrap a month into "2026-" / "10"."""
+    return text.replace("-", "\u2011").replace(" ", "\u00a0")
+
+
 def cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (float, Decimal)):
         return f"{value:,.2f}"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return unbroken(value.strftime("%Y-%m-%d %H:%M"))
     if isinstance(value, date):
-        return value.isoformat()[:7] if value.day == 1 else value.isoformat()
+        return unbroken(value.isoformat()[:7] if value.day == 1 else value.isoformat())
     return str(value).replace("|", "\\|")
 
 
