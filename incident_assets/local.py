@@ -294,12 +294,12 @@ def run(args: argparse.Namespace) -> int:
     return run_everything(home, child_env(home, configured_env()), "run")
 
 
-def dg_command(args: argparse.Namespace) -> int:
+def dg_command(dg_args: list[str]) -> int:
     """`dg <args>` on the project's instance with the as-of rule of `make run`: a bare
     `.venv/bin/dg launch` without DAGSTER_HOME runs on a throwaway instance the UI never sees."""
     home = prepare_dagster_home()
-    print(f"dg {' '.join(args.dg_args)} (Dagster instance {home})", file=sys.stderr, flush=True)
-    return subprocess.run([str(BIN / "dg"), *args.dg_args], cwd=PROJECT_ROOT,
+    print(f"dg {' '.join(dg_args)} (Dagster instance {home})", file=sys.stderr, flush=True)
+    return subprocess.run([str(BIN / "dg"), *dg_args], cwd=PROJECT_ROOT,
                           env=child_env(home, configured_env())).returncode
 
 
@@ -370,15 +370,18 @@ def wait_forwarding_stop_signals(proc: subprocess.Popen) -> int:
 
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m incident_assets.local")
-    parser.add_argument("command", choices=["demo", "dev", "run", "dg"])
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["dg"]:  # everything after it is dg's
+        return dg_command(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m incident_assets.local",
+                                     epilog="dg <its arguments>: Dagster's dg CLI on the project's instance")
+    parser.add_argument("command", choices=["demo", "dev", "run"])
     parser.add_argument("--incidents", type=int, default=2000, help="the simulator's incidents")
     parser.add_argument("--simulator-port", help=f"else ${SIMULATOR_PORT_ENV}, else 8765 (0: any free port)")
     parser.add_argument("--ui-port", help=f"else ${UI_PORT_ENV}, else 3000 (0: any free port)")
-    parser.add_argument("dg_args", nargs=argparse.REMAINDER, help="dg: the arguments of `dg`")
-    args = parser.parse_args(None if argv is None else list(argv))
+    args = parser.parse_args(argv)
     try:
-        return {"demo": demo, "dev": dev, "run": run, "dg": dg_command}[args.command](args)
+        return {"demo": demo, "dev": dev, "run": run}[args.command](args)
     except UsageError as e:
         print(e, file=sys.stderr)
         return 2

@@ -90,6 +90,7 @@ def seen(report) -> Iterator[dict[str, Any]]:
                 "tables": page.locator("table").count(),
                 "not_built": page.locator("p.not-built").count(),
                 "page_width": page.evaluate("document.documentElement.scrollWidth"),
+                "incident_links": page.eval_on_selector_all("#open-backlog table a", "as => as.map(a => a.href)"),
                 "errors": errors,
             }
             SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -139,9 +140,22 @@ def test_mtta_is_not_squashed_by_mttr(seen):
 
 def test_availability_shows_the_worst_services_against_their_targets(seen):
     chart = seen["charts"]["availability"]
-    titles = [a for a in chart["annotations"] if "SLO" in a]
-    assert len(titles) == 8 and all(re.fullmatch(r".+ \(SLO [\d.]+ %\)", t) for t in titles)
+    titles = [a for a in chart["annotations"] if "of budget" in a]
+    assert len(titles) == 8 and all(re.fullmatch(r".+: [\d,]+ % of budget", t) for t in titles)
+    consumed = [int(re.search(r"([\d,]+) % of budget", t).group(1).replace(",", "")) for t in titles]
+    assert consumed == sorted(consumed, reverse=True)  # furthest over the SLO first
+    assert len({tuple(r) for r in chart["yranges"].values()}) == 1  # one shared scale
     assert sum(t["name"] == "SLO target %" for t in chart["traces"]) == 8
+
+
+def test_open_incidents_are_listed_with_links_and_ages_in_days(seen):
+    assert "Open incidents, oldest first" in seen["text"] and "age max (days)" in seen["text"]
+    assert seen["incident_links"] and all(h.startswith("https://") for h in seen["incident_links"])
+    assert "svc-" not in seen["text"]
+    # one category for a missing severity
+    severities = {t["name"] for t in seen["charts"]["incidents-per-month"]["traces"]}
+    backlog = {x for t in seen["charts"]["open-backlog"]["traces"] for x in t["x"]}
+    assert "not set" in severities and not {"UNSET", "none"} & (severities | backlog)
 
 
 def test_error_budget_has_the_100_percent_line(seen):
