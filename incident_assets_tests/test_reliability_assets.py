@@ -87,21 +87,22 @@ def test_materialize_all_with_metadata(golden_env):
     # headline numbers, per run, of the last complete month (Feb: I4, I5, I8, I15; I11 started in
     # Jan). MTTA over 600 and 1800 s (I5's is negative, I15 has none): p50 1200 s = 20 min, p90
     # 600 + 0.9 x 1200 = 1680 s = 28 min. MTTR over 1800, 2400, 3600, 7200: p50 3000 s = 50 min.
-    assert meta["mttx_monthly"]["mtta_p50_minutes_last_complete_month"].value == pytest.approx(20.0)
-    assert meta["mttx_monthly"]["mtta_p90_minutes_last_complete_month"].value == pytest.approx(28.0)
-    assert meta["mttx_monthly"]["mttr_p50_minutes_last_complete_month"].value == pytest.approx(50.0)
+    assert meta["mttx_monthly"]["mtta_p50_minutes"].value == pytest.approx(20.0)
+    assert meta["mttx_monthly"]["mtta_p90_minutes"].value == pytest.approx(28.0)
+    assert meta["mttx_monthly"]["mttr_p50_minutes"].value == pytest.approx(50.0)
     assert meta["open_incident_backlog"]["n_open"] == dg.MetadataValue.int(2)
     assert meta["open_incident_backlog"]["n_unacknowledged"] == dg.MetadataValue.int(1)
     # API 7200 bad minutes of 21.6, Web 150 of 43.2; DB 90 of 216 and Quiet 0 are within budget
-    assert meta["slo_error_budget"]["services_over_budget_30d"] == dg.MetadataValue.int(2)
+    assert meta["slo_error_budget"]["services_over_budget"] == dg.MetadataValue.int(2)
     assert meta["data_quality_issues"]["missing_impact_condition"] == dg.MetadataValue.int(2)
     # Feb (41760 min): DB's 130 impact minutes (I11 60, I8 40, I15 30) are the worst (API 30, Web 120)
     # rounded to two decimals for reading (100 * (1 - 130 / 41760) = 99.6887...), the month named
-    assert meta["service_reliability_monthly"]["worst_availability_pct_last_complete_month"].value == 99.69
-    assert meta["service_reliability_monthly"]["period"] == dg.MetadataValue.text("2024-02")
-    assert meta["mttx_monthly"]["period"] == dg.MetadataValue.text("2024-02")
+    assert meta["service_reliability_monthly"]["worst_availability_pct"].value == 99.69
+    assert meta["service_reliability_monthly"]["period"] == dg.MetadataValue.text("2024-02 (last complete month)")
+    assert meta["mttx_monthly"]["period"] == dg.MetadataValue.text("2024-02 (last complete month)")
+    assert list(meta["mttx_monthly"]).index("period") < list(meta["mttx_monthly"]).index("mtta_p50_minutes")
     # the 30 days ending at as_of (2024-03-15 12:00)
-    assert meta["slo_error_budget"]["period"] == dg.MetadataValue.text("2024-02-14 to 2024-03-15")
+    assert meta["slo_error_budget"]["period"] == dg.MetadataValue.text("2024-02-14 to 2024-03-15 (30 days)")
     # column schema: the header's descriptions, the created table's types
     schema = meta["service_reliability_monthly"]["dagster/column_schema"].schema
     assert [(c.name, c.type) for c in schema.columns][:3] == [("month", "date"), ("service_id", "varchar"),

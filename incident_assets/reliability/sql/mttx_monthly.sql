@@ -28,11 +28,11 @@
 --   order by month desc, metric desc, severity
 --
 -- headline:
---   select max(case when metric = 'acknowledge' then p50_seconds end) / 60 as mtta_p50_minutes_last_complete_month,
---     max(case when metric = 'acknowledge' then p90_seconds end) / 60 as mtta_p90_minutes_last_complete_month,
---     max(case when metric = 'resolve' then p50_seconds end) / 60 as mttr_p50_minutes_last_complete_month,
---     max(case when metric = 'resolve' then p90_seconds end) / 60 as mttr_p90_minutes_last_complete_month,
---     substr(cast(cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date) as text), 1, 7) as period
+--   select substr(cast(cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date) as text), 1, 7) || ' (last complete month)' as period,
+--     max(case when metric = 'acknowledge' then p50_seconds end) / 60 as mtta_p50_minutes,
+--     max(case when metric = 'acknowledge' then p90_seconds end) / 60 as mtta_p90_minutes,
+--     max(case when metric = 'resolve' then p50_seconds end) / 60 as mttr_p50_minutes,
+--     max(case when metric = 'resolve' then p90_seconds end) / 60 as mttr_p90_minutes
 --   from {{report.mttx_monthly}}
 --   where dimension = 'all'
 --     and month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)
