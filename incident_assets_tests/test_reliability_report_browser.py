@@ -95,6 +95,9 @@ def seen(report) -> Iterator[dict[str, Any]]:
             }
             SCREENSHOT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
+            for section in SECTIONS:  # one image per section, readable at full size
+                page.locator(f"section#{section.id}").screenshot(
+                    path=str(SCREENSHOT.with_name(f"reliability_report_{section.id}.png")))
         finally:
             browser.close()
     yield state
