@@ -3,13 +3,16 @@
 - demo: the bundled simulator, then every asset materialized with `dg launch` into the project's
   Dagster instance and the default DuckDB file, progress on the terminal while it works; rows
   per table, the headline MTTx and the path of the HTML report at the end.
-- dev: the simulator and the Dagster UI (`dg dev`) on the same instance, until interrupted, so
-  the UI shows what the demo materialized.
+- dev: the simulator and the Dagster UI (`dg dev`) on the same instance, until SIGINT or
+  SIGTERM, which stop everything it started before it returns, so the UI shows what the demo
+  materialized.
 - run: what demo does, against the configured API (no simulator): a headless run whose output
   is the progress lines and, when it fails, its one sentence.
+- dg <args>: Dagster's `dg` CLI on the same instance and as-of rule (`make dg ARGS="..."`).
 
 One Dagster instance: `DAGSTER_HOME` when set, else `.dagster_home/` in the project, with
-`deploy/dagster.local.yaml` as its `dagster.yaml`. Ports: `SIMULATOR_PORT` (8765) and `UI_PORT`
+`deploy/dagster.local.yaml` as its `dagster.yaml`. One as-of rule: `INCIDENT_ASSETS_AS_OF` when
+set, else the simulator's anchor for the simulator's data, else the run's start. Ports: `SIMULATOR_PORT` (8765) and `UI_PORT`
 (3000), from the command line or the environment, 0 = any free port; a busy port ends the
 command at once with one line naming the variable.
 """
