@@ -27,6 +27,7 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
         "number": "the incident's number, as people refer to it (#123)",
         "name": "title",
         "summary": "short summary",
+        "description": "free text",
         "customer_impact_summary": "what customers saw",
         "severity": "severity slug (SEV1 ... SEV5, GAMEDAY, MAINTENANCE; UNSET or empty when not set)",
         "priority": "priority slug (P1 ... P4)",
