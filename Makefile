@@ -9,7 +9,7 @@ PIP_VERSION := 24.3.1
 # SIMULATOR_PORT (default 8765) and UI_PORT (default 3000).
 PORT_ARGS = $(if $(SIMULATOR_PORT),--simulator-port $(SIMULATOR_PORT)) $(if $(UI_PORT),--ui-port $(UI_PORT))
 
-.PHONY: install test demo dev run bench lock clean
+.PHONY: install test demo dev run dg bench lock clean
 
 install: $(INSTALLED)
 
@@ -32,6 +32,11 @@ dev: install
 # headless, against the API configured in the environment (see README, "Against the real API")
 run: install
 	$(BIN)/python -m incident_assets.local run
+
+# Dagster's `dg` CLI on the project's instance and as-of rule, e.g.
+# make dg ARGS="launch --assets reliability/mttx_monthly"
+dg: install
+	$(BIN)/python -m incident_assets.local dg $(ARGS)
 
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

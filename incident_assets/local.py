@@ -3,13 +3,16 @@
 - demo: the bundled simulator, then every asset materialized with `dg launch` into the project's
   Dagster instance and the default DuckDB file, progress on the terminal while it works; rows
   per table, the headline MTTx and the path of the HTML report at the end.
-- dev: the simulator and the Dagster UI (`dg dev`) on the same instance, until interrupted, so
-  the UI shows what the demo materialized.
+- dev: the simulator and the Dagster UI (`dg dev`) on the same instance, until SIGINT or
+  SIGTERM, which stop everything it started before it returns, so the UI shows what the demo
+  materialized.
 - run: what demo does, against the configured API (no simulator): a headless run whose output
   is the progress lines and, when it fails, its one sentence.
+- dg <args>: Dagster's `dg` CLI on the same instance and as-of rule (`make dg ARGS="..."`).
 
 One Dagster instance: `DAGSTER_HOME` when set, else `.dagster_home/` in the project, with
-`deploy/dagster.local.yaml` as its `dagster.yaml`. Ports: `SIMULATOR_PORT` (8765) and `UI_PORT`
+`deploy/dagster.local.yaml` as its `dagster.yaml`. One as-of rule: `INCIDENT_ASSETS_AS_OF` when
+set, else the simulator's anchor for the simulator's data, else the run's start. Ports: `SIMULATOR_PORT` (8765) and `UI_PORT`
 (3000), from the command line or the environment, 0 = any free port; a busy port ends the
 command at once with one line naming the variable.
 """
@@ -20,6 +23,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -117,12 +121,22 @@ def prepare_dagster_home() -> Path:
 
 
 def simulator_env(sim: Simulator) -> dict[str, str]:
-    return {
-        BASE_URL_ENV: sim.base_url,
-        API_TOKEN_ENV: DEFAULT_TOKEN,
-        # the simulator's data ends at its anchor: report as of then, not as of today
-        AS_OF_ENV: os.environ.get(AS_OF_ENV) or iso(ANCHOR_MS),
-    }
+    return {BASE_URL_ENV: sim.base_url, **simulator_defaults()}
+
+
+def simulator_defaults() -> dict[str, str]:
+    """The as-of rule and token of data from the bundled simulator: its data ends at its anchor,
+    so reports are as of then (not as of today); `INCIDENT_ASSETS_AS_OF` and a token of the
+    user's still win."""
+    return {API_TOKEN_ENV: os.environ.get(API_TOKEN_ENV) or DEFAULT_TOKEN,
+            AS_OF_ENV: os.environ.get(AS_OF_ENV) or iso(ANCHOR_MS)}
+
+
+def configured_env() -> dict[str, str]:
+    """What `make run` and `make dg` add to the environment: nothing against a configured API
+    (reports as of the run's start, unless `INCIDENT_ASSETS_AS_OF`); with no API configured the
+    project talks to the simulator's address (`make dev` serves it), so the simulator's rule."""
+    return {} if os.environ.get(BASE_URL_ENV, "").strip() else simulator_defaults()
 
 
 def child_env(home: Path, extra: Optional[dict[str, str]] = None) -> dict[str, str]:
@@ -278,7 +292,16 @@ def demo(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     home = prepare_dagster_home()
     print(f"materializing every asset into the Dagster instance {home}...", flush=True)
-    return run_everything(home, child_env(home), "run")
+    return run_everything(home, child_env(home, configured_env()), "run")
+
+
+def dg_command(dg_args: list[str]) -> int:
+    """`dg <args>` on the project's instance with the as-of rule of `make run`: a bare
+    `.venv/bin/dg launch` without DAGSTER_HOME runs on a throwaway instance the UI never sees."""
+    home = prepare_dagster_home()
+    print(f"dg {' '.join(dg_args)} (Dagster instance {home})", file=sys.stderr, flush=True)
+    return subprocess.run([str(BIN / "dg"), *dg_args], cwd=PROJECT_ROOT,
+                          env=child_env(home, configured_env())).returncode
 
 
 def dev(args: argparse.Namespace) -> int:
@@ -292,20 +315,72 @@ def dev(args: argparse.Namespace) -> int:
         ui = subprocess.Popen(
             [str(BIN / "dg"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(ui_port)],
             cwd=PROJECT_ROOT, env=child_env(home, simulator_env(sim)),
+            start_new_session=True,  # its own process group: signals reach it from here, once
         )
+        return wait_forwarding_stop_signals(ui)
+
+
+# ---------------------------------------------------------------- stopping `make dev`
+
+# how long `dg dev` gets to stop its webserver, daemon and code servers before they are killed
+STOP_GRACE_SECONDS = 30
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            return ui.wait()
-        except KeyboardInterrupt:  # Ctrl-C reached `dg dev` too: let it stop its services
-            return ui.wait()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+            members.append(int(stat.parent.name))
+    return members
+
+
+def wait_forwarding_stop_signals(proc: subprocess.Popen) -> int:
+    """Waits for `proc`, which leads a process group of its own (`dg dev`). SIGTERM (a service
+    manager, a closing terminal) and SIGINT (Ctrl-C) sent to this process reach it as SIGINT,
+    the signal on which Dagster stops its webserver, daemon and code servers; whatever of its
+    group still runs `STOP_GRACE_SECONDS` later is killed. Nothing it started outlives it."""
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        try:
+            os.kill(proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code = proc.wait()  # a handled signal does not end the wait (PEP 475)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in group_members(proc.pid):  # these ignored Dagster's stop
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 + received[0] if received else code
 
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m incident_assets.local")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["dg"]:  # everything after it is dg's
+        return dg_command(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m incident_assets.local",
+                                     epilog="dg <its arguments>: Dagster's dg CLI on the project's instance")
     parser.add_argument("command", choices=["demo", "dev", "run"])
     parser.add_argument("--incidents", type=int, default=2000, help="the simulator's incidents")
     parser.add_argument("--simulator-port", help=f"else ${SIMULATOR_PORT_ENV}, else 8765 (0: any free port)")
     parser.add_argument("--ui-port", help=f"else ${UI_PORT_ENV}, else 3000 (0: any free port)")
-    args = parser.parse_args(None if argv is None else list(argv))
+    args = parser.parse_args(argv)
     try:
         return {"demo": demo, "dev": dev, "run": run}[args.command](args)
     except UsageError as e:

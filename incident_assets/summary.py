@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from incident_assets.destination import DestinationResource, current_destination, schema_columns
 from incident_assets.reliability.changes import CHANGED_ROWS_SQL, change_sentence
-from incident_assets.reliability.previews import headline_metadata
+from incident_assets.reliability.previews import PERIOD_COLUMN, headline_metadata
 from incident_assets.reliability.runner import ReportParams, report_tables
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
 
@@ -67,8 +67,16 @@ def print_headlines(sql, built: set[str]) -> None:
         if table.name not in built or not table.headline:
             continue
         numbers = headline_metadata(sql, table, literals)
-        shown = ", ".join(f"{name} {value.value:,.2f}".rstrip("0").rstrip(".") for name, value in numbers.items())
+        period = numbers.pop(PERIOD_COLUMN, None)
+        shown = ", ".join(f"{name} {headline_text(value.value)}" for name, value in numbers.items())
+        if period is not None:
+            shown = f"{period.value}: {shown}"
         print(f"{table.name:<38} {shown or '-'}")
+
+
+def headline_text(value: Any) -> str:
+    """A headline number as the UI shows it (at most two decimals, no trailing zeros)."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def print_changes(sql) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -239,3 +240,72 @@ def test_loading_the_definitions_creates_nothing_and_installs_no_filter(tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["0", "0"]
     assert not (tmp_path / "data").exists()
+
+
+# ---------------------------------------------------------------- stopping `make dev`
+
+
+def descendants(root: int) -> set[int]:
+    """Every live (not zombie) process below `root`, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if state != "Z":
+            parents[int(stat.parent.name)] = int(ppid)
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_make_dev_stops_everything_it_started_on_sigterm_and_sigint(tmp_path, signum):
+    """`make dev` as a service manager (SIGTERM) or Ctrl-C (SIGINT) stops it: dg dev, the
+    webserver, the daemon and the code servers all end, and `make dev` waits for them."""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "SIMULATOR_PORT": "0", "UI_PORT": "0",
+           "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "incidents.duckdb"), "PYTHONUNBUFFERED": "1"}
+    dev = subprocess.Popen([sys.executable, "-m", "incident_assets.local", "dev", "--incidents", "50"],
+                           cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True)
+    try:
+        first = dev.stdout.readline()
+        ui = first.split("Dagster UI on ", 1)[1].split()[0]
+        deadline = time.monotonic() + 150
+        started: set[int] = set()
+        # up: the webserver answers and dg dev runs webserver, daemon and a code server
+        while time.monotonic() < deadline:
+            started = descendants(dev.pid)
+            commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in started if alive(pid))
+            try:
+                answered = requests.get(f"{ui}/server_info", timeout=5).status_code == 200
+            except requests.RequestException:
+                answered = False
+            if answered and all(name in commands for name in ("dagster_webserver", "dagster._daemon", "grpc")):
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError(f"make dev did not come up: {first}")
+        assert len(started) >= 4, started  # dg dev, webserver, daemon, code server(s)
+        os.kill(dev.pid, signum)
+        assert dev.wait(timeout=60) == 128 + signum
+        output = dev.stdout.read()
+    finally:
+        if dev.poll() is None:
+            os.killpg(dev.pid, signal.SIGKILL)
+    left = [pid for pid in started if alive(pid)]
+    assert left == [], (left, output[-2000:])
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{ui}/server_info", timeout=5)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from incident_assets.destination import current_destination
+from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.incident_api.column_docs import COLUMN_DOCS
 from incident_assets.incident_api.endpoints import ENDPOINTS
 from incident_assets_tests.ingestion import (
     failure_message,
@@ -47,8 +49,29 @@ def test_materialize_everything_loads_what_the_api_serves(project, duckdb_path):
     assert mats["incident_api/incidents"]["dagster/row_count"].value == sim.count("incidents")
     assert mats["incident_api/incidents"]["rows_loaded"].value >= sim.count("incidents")
     assert len(mats["incident_api/incidents"]["dlt_load_ids"].value) == 1
-    columns = {c.name for c in mats["incident_api/incidents"]["dagster/column_schema"].value.columns}
-    assert {"id", "number", "severity", "started_at", "discarded_at"} <= columns
+    columns = {c.name: c for c in mats["incident_api/incidents"]["dagster/column_schema"].value.columns}
+    assert {"id", "number", "severity", "started_at", "discarded_at"} <= set(columns)
+    # read like the report assets: described columns (child tables too), dlt's load info as text
+    assert columns["started_at"].description == COLUMN_DOCS["incidents"]["started_at"]
+    assert columns["started_at"].type == "timestamp"
+    milestones = {c.name: c for c in mats["incident_api/incidents"]["incidents__milestones"].value.columns}
+    assert milestones["occurred_at"].description == "when the milestone was reached"
+    load = mats["incident_api/incidents"]["dlt_load"].value
+    load_id = mats["incident_api/incidents"]["dlt_load_ids"].value[0]
+    assert load.startswith(f"Loaded by dlt into duckdb, dataset incident_api, ") and f"Load id {load_id}." in load
+    assert "| load job | file format | state | size (KB) | seconds |" in load and "| incidents | parquet | completed |" in load
+    assert not {"jobs", "destination_type", "first_run", "started_at"} & set(mats["incident_api/incidents"])
+
+
+def test_ingestion_specs_hold_no_python_objects_and_plain_descriptions():
+    for spec in incident_api_assets.specs:
+        assert not [k for k in spec.metadata if k.startswith("dagster_dlt/")], spec.key
+        assert "`" not in spec.description, spec.description
+    spec = next(s for s in incident_api_assets.specs if s.key.path[-1] == "incidents")
+    assert spec.description.startswith("GET /v1/incidents → incident_api.incidents. Incidents, archived ones")
+    declared = {c.name: c for c in spec.metadata["dagster/column_schema"].columns}
+    assert declared["incident_url"].description == "link to the incident in the incident tool"
+    assert declared["number"].type == "bigint"
 
 
 def test_second_run_merges_and_picks_up_changes(project, duckdb_path):

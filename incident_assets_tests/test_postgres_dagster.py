@@ -79,7 +79,7 @@ def test_runs_and_materializations_live_in_postgres(simulator, postgres_server, 
             incidents = reader.get_latest_materialization_event(dg.AssetKey(["incident_api", "incidents"]))
             metadata = incidents.asset_materialization.metadata
             assert metadata["dagster/row_count"].value == simulator.count("incidents")
-            assert metadata["destination_name"].value == "postgres"
+            assert metadata["dagster/storage_kind"].value == "postgres"
 
         # the storage really is that database; the data went to the other one
         con = psycopg2.connect(postgres_url)

@@ -86,7 +86,7 @@ def test_ingest_twice_then_reports_in_postgres(simulator, postgres_url, monkeypa
     mats = {ev.asset_key.to_user_string(): ev.event_specific_data.materialization.metadata
             for ev in second.get_asset_materialization_events()}
     assert mats["incident_api/incidents"]["dagster/row_count"].value == sim.count("incidents")
-    assert mats["incident_api/incidents"]["destination_name"].value == "postgres"
+    assert mats["incident_api/incidents"]["dagster/storage_kind"].value == "postgres"
 
     # every report table runs on PostgreSQL, from the same SQL files
     result = report()

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from incident_assets.reliability.assets import reliability_html_report, report_assets, report_run_config
-from incident_assets.reliability.previews import markdown_text
+from incident_assets.reliability.previews import markdown_text, metric_definitions
 from incident_assets.reliability.runner import ReportSqlError, parse_report_file, report_tables
 from incident_assets_tests.ingestion import failure_message, materialize
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, WEIGHTS, loaded_destination
@@ -55,7 +55,10 @@ def test_specs_lineage():
         table = report_tables()[name.split("/")[-1]]
         assert [c.name for c in spec.metadata["dagster/column_schema"].columns] == [c for c, _ in table.columns]
         assert all(c.description for c in spec.metadata["dagster/column_schema"].columns)
-        assert spec.description.endswith(f"[Metric definitions](docs/metrics.md#{table.name})")
+        # the definitions as text on the asset's page (a relative link leads nowhere in the UI)
+        assert f"**Metric definitions** (docs/metrics.md, section {table.name})\n\n" in spec.description
+        assert metric_definitions()[table.name][:40] in spec.description
+        assert "](" not in spec.description and "#" + table.name not in spec.description
     # one asset, so one step, per SQL file: a step waits only on what its own SQL reads
     assert len(report_assets) == len(report_tables())
     assert all(a.op.name == f"reliability__{a.key.path[-1]}" and len(a.keys) == 1 for a in report_assets)
@@ -81,7 +84,7 @@ def test_materialize_all_with_metadata(golden_env):
     preview = meta["mttx_monthly"]["preview"].value
     assert preview.startswith("| month | severity | metric | n | p50_minutes | p50_ci_low_minutes | "
                               "p50_ci_high_minutes | p90_minutes |")
-    assert "| 2024-03 | all | resolve | 2 | 40.00 |  |  | 56.00 |" in preview
+    assert "| 2024\u201103 | all | resolve | 2 | 40.00 |  |  | 56.00 |" in preview  # a month never wraps
     # mttx_change counts its verdicts (Feb against Nov-Jan: fewer than 5 incidents everywhere)
     assert meta["mttx_change"]["worse_rows"] == dg.MetadataValue.int(0)
     assert meta["mttx_change"]["too_few_rows"].value == meta["mttx_change"]["dagster/row_count"].value > 0
@@ -100,8 +103,13 @@ def test_materialize_all_with_metadata(golden_env):
     assert meta["slo_error_budget"]["services_over_budget"] == dg.MetadataValue.int(2)
     assert meta["data_quality_issues"]["missing_impact_condition"] == dg.MetadataValue.int(2)
     # Feb (41760 min): DB's 130 impact minutes (I11 60, I8 40, I15 30) are the worst (API 30, Web 120)
-    assert meta["service_reliability_monthly"]["worst_availability_pct_last_complete_month"].value == \
-        pytest.approx(100 * (1 - 130 / 41760))
+    # rounded to two decimals for reading (100 * (1 - 130 / 41760) = 99.6887...), the month named
+    assert meta["service_reliability_monthly"]["worst_availability_pct"].value == 99.69
+    assert meta["service_reliability_monthly"]["period"] == dg.MetadataValue.text("2024-02 (last complete month)")
+    assert meta["mttx_monthly"]["period"] == dg.MetadataValue.text("2024-02 (last complete month)")
+    assert list(meta["mttx_monthly"]).index("period") < list(meta["mttx_monthly"]).index("mtta_p50_minutes")
+    # the 30 days ending at as_of (2024-03-15 12:00)
+    assert meta["slo_error_budget"]["period"] == dg.MetadataValue.text("2024-02-14 to 2024-03-15 (30 days)")
     # column schema: the header's descriptions, the created table's types
     schema = meta["service_reliability_monthly"]["dagster/column_schema"].schema
     assert [(c.name, c.type) for c in schema.columns][:3] == [("month", "date"), ("service_id", "varchar"),
@@ -146,7 +154,9 @@ def test_html_report_asset(golden_env, tmp_path):
         "ops": {"reliability__html_report": {"config": {"path": str(path)}}}})
     meta = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
     assert meta["path"].value == str(path.resolve()) and path.exists()
-    assert meta["url"].value == path.resolve().as_uri() and meta["url"].value.startswith("file:///")
+    assert "url" not in meta  # a file:// link does nothing from the UI: the path to copy, and how to open it
+    assert meta["open"].value == (f"paste {path.resolve().as_uri()} into the browser's address bar, or run: "
+                                  f"xdg-open {path.resolve()} (macOS: open {path.resolve()})")
 
 
 # --- impact weights: run config, env, bad values ---------------------------------------------

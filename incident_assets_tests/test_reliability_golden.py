@@ -328,10 +328,10 @@ def test_data_quality_issues(destination):
                              "order by 1, 2")
     assert rows == [
         ("inc-05", "negative_duration", "acknowledged before started"),
-        ("inc-08", "missing_impact_condition", "svc-db"),  # no impact entry at all
+        ("inc-08", "missing_impact_condition", "Database"),  # no impact entry at all
         ("inc-11", "missing_started", "started_at from created_at"),
-        ("inc-12", "missing_impact_condition", "svc-ghost"),  # an entry for svc-api only
-        ("inc-12", "unknown_service", "svc-ghost"),
+        ("inc-12", "missing_impact_condition", "Ghost"),  # an entry for svc-api only
+        ("inc-12", "unknown_service", "Ghost"),  # services by name
         ("inc-13", "milestone_order", "mitigated after resolved"),
         ("inc-14", "future_timestamp", "milestone postmortem_completed"),
         ("inc-15", "missing_started", "started_at from the incident's started_at field"),
@@ -408,7 +408,7 @@ def test_weighted_error_budget(weighted, service, expected):
 def test_weights_data_quality(weighted):
     assert weighted.query("select incident_id, problem, detail from reliability.data_quality_issues "
                           "order by 1, 2") == [
-        ("inc-26", "missing_impact_condition", "svc-search"),
+        ("inc-26", "missing_impact_condition", "Search"),
         # open since Jan 20 00:00: 55 days 12 hours before as_of; W8 (1 day) is not stale
         ("inc-27", "stale_open", "open for 55 days"),
     ]

@@ -81,7 +81,8 @@ def test_html_report_is_complete_and_offline(golden_page):
     assert not re.search(r"<script[^>]+src=[\"']?https?:", page, re.IGNORECASE)
     assert "Plotly" in page and len(page) > 1_000_000  # plotly.js inlined
     assert "As of 2024-03-15 12:00 UTC" in page
-    assert "svc-ghost" in page  # the data-quality table
+    # the data-quality table names services and incidents, never by their ids
+    assert "<td>#12</td><td>Incident 12</td><td>Ghost</td>" in page and "svc-ghost" not in page
     assert not re.search(r"\bNaN\b|\bNone\b|undefined", re.sub(r"<script.*?</script>", "", page, flags=re.DOTALL))
 
 
@@ -145,14 +146,21 @@ def test_what_changed_lists_the_worse_and_better_rows(tmp_path):
 def test_availability_shows_the_worst_services_against_their_targets(golden_page):
     page, _ = golden_page
     _, layout = figure(page, "availability-chart")
-    # December to February are the complete months (no data in December); API is the worst, then Web, Database, Quiet
+    # December to February are the complete months (no data in December: January's 44,640 and February's
+    # 41,760 minutes). Ranked by the budget those months allowed: API 480 weighted minutes of
+    # 86,400 x 0.05 % = 43.2 (1,111 %), Web 300 of 86.4 (347 %), Database 190 of 432 (44 %), Quiet 0
     assert [a["text"] for a in layout["annotations"]] == [
-        "API (SLO 99.95 %)", "Web (SLO 99.9 %)", "Database (SLO 99.5 %)", "Quiet (SLO 99.95 %)"]
+        "API: 1,111 % of budget", "Web: 347 % of budget", "Database: 44 % of budget", "Quiet: 0 % of budget"]
     data, _ = figure(page, "availability-chart")
     targets = [t for t in data if t["name"] == "SLO target %"]
     assert [t["y"] for t in targets] == [[99.95] * 2, [99.9] * 2, [99.5] * 2, [99.95] * 2]
-    assert "availability % (2023-12 to 2024-02)" in page
-    assert "Showing 4 of 4 services. Full table: <code>reliability.service_reliability_monthly</code>" in page
+    # one shared scale: down to API's March (65.5 %), up to 100 %
+    ranges = {tuple(v["range"]) for k, v in layout.items() if k.startswith("yaxis")}
+    assert len(ranges) == 1 and ranges.pop()[0] < 65.52
+    assert "availability % (2023-12 to 2024-02)" in page and "error budget consumed % (2023-12 to 2024-02)" in page
+    assert "<td>API</td><td>Core</td><td>99.95</td><td>1,111</td><td>99.444</td>" in page
+    assert "Showing 4 of 4 services (furthest over their SLO first; the chart shows the same). Full table: " \
+           "<code>reliability.service_reliability_monthly</code>" in page
 
 
 def test_error_budget_is_capped_with_a_visible_100_percent_line(golden_page):
@@ -166,7 +174,38 @@ def test_error_budget_is_capped_with_a_visible_100_percent_line(golden_page):
     assert any(a["text"] == "100 % = budget exhausted" for a in layout["annotations"])
     assert all(re.fullmatch(r"[\d,]+ %( \(off scale\))?", t) for t in bars["text"])
     assert "Showing 4 of 4 services (most budget consumed first" in page
+    # the 30 days ending at as_of (2024-03-15 12:00)
+    assert '<p class="window">Window: 2024-02-14 12:00 to 2024-03-15 12:00 UTC (30 days).</p>' in page
+    assert layout["xaxis"]["title"]["text"].startswith("% of the error budget of 2024-02-14 12:00 to 2024-03-15")
 
+
+def test_open_backlog_lists_the_open_incidents_with_ages_in_days(golden_page):
+    page, _ = golden_page
+    # I9 (SEV2, started Mar 10 12:00, acknowledged) and I10 (SEV1, Mar 14 12:00, not acknowledged)
+    assert ("<th>age p50 (days)</th><th>age p90 (days)</th><th>age max (days)</th></tr></thead><tbody><tr>"
+            "<td>2</td><td>1</td><td>3.0</td><td>4.6</td><td>5.0</td>") in page
+    assert ("<tr><td>#9</td><td>Incident 9</td><td>SEV2</td><td>2024-03-10</td><td>5.0</td><td>yes</td></tr>"
+            "<tr><td>#10</td><td>Incident 10</td><td>SEV1</td><td>2024-03-14</td><td>1.0</td><td>no</td></tr>") in page
+    assert "(hours)" not in re.search(r'<section id="open-backlog">.*?</section>', page, re.DOTALL).group(0)
+
+
+def test_one_category_for_a_missing_severity(tmp_path):
+    """NULL, the reports' 'none' and the API's 'UNSET' are one bar, "not set"; open incidents
+    link to the incident tool."""
+    incidents = [incident(1, None, "2024-03-01 10:00", [], []), incident(2, "UNSET", "2024-03-02 10:00", [], []),
+                 incident(3, "SEV1", "2024-03-03 10:00", [], [])]
+    incidents[0]["incident_url"] = "https://app.example.com/incidents/1"
+    incidents[1]["incident_url"] = "javascript:alert(1)"  # never a link
+    dest = loaded_destination("duckdb", tmp_path, {"incidents": incidents})
+    with dest.pipeline().sql_client() as sql:
+        list(run_reports(sql, ReportParams(as_of=AS_OF)))
+        page = write_html_report(sql, tmp_path / "r.html").html
+    started = traces(page, "incidents-per-month-chart")
+    assert sorted(started) == ["SEV1", "not set"] and started["not set"]["y"] == [2]
+    backlog = traces(page, "open-backlog-chart")["open"]
+    assert backlog["x"] == ["SEV1", "not set"] and backlog["y"] == [1, 2]
+    assert '<td><a href="https://app.example.com/incidents/1">#1</a></td>' in page
+    assert "<td>#2</td>" in page and 'href="javascript:' not in page
 
 def test_tables_say_how_much_they_show(golden_page):
     page, _ = golden_page
@@ -176,7 +215,8 @@ def test_tables_say_how_much_they_show(golden_page):
     assert tables == {
         "reliability.service_reliability_monthly": (4, 4),
         "reliability.slo_error_budget": (4, 4),
-        "reliability.open_incident_backlog": (3, 3),  # SEV1, SEV2 and all
+        "reliability.open_incident_backlog": (1, 1),  # the all row, ages in days
+        "reliability.incident_facts": (2, 2),  # the open incidents I9 and I10
         "reliability.alert_noise_weekly": (4, 4),  # Core, Web team, none and all
         "reliability.responder_load_monthly": (2, 2),  # Alice and Bob in January and February
         "reliability.data_quality_issues": (8, 8),  # with I8 and I12 missing an impact condition
@@ -232,3 +272,14 @@ def test_html_report_on_empty_tables(tmp_path):
     assert empty == ["what-changed", "availability", "error-budget", "change-failure", "followups", "alert-noise", "responder-load",
                      "data-quality"]
     assert '<p class="empty">No open incidents at as_of.</p>' in page
+
+
+def test_responder_chart_is_sorted_by_what_it_shows(golden_page):
+    page, _ = golden_page
+    # Alice: 3 incidents (1,681.0 effort hours), Bob: 2 (1,692.7): most incidents on top, not most effort
+    bars = traces(page, "responder-load-chart")
+    assert bars["started in business hours"]["y"] == ["Bob", "Alice"]  # drawn bottom to top
+    totals = [sum(bars[k]["x"][i] for k in bars) for i in range(2)]
+    assert totals == [2, 3]
+    section = re.search(r'<section id="responder-load">.*?</section>', page, re.DOTALL).group(0)
+    assert re.search(r"<tbody><tr><td>Alice</td><td>3</td>.*<tr><td>Bob</td><td>2</td>", section)

@@ -81,7 +81,7 @@ def seen(report) -> Iterator[dict[str, Any]]:
             page = browser.new_page(viewport={"width": 1300, "height": 900})
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(metadata["url"].value, wait_until="load", timeout=60_000)
+            page.goto(path.resolve().as_uri(), wait_until="load", timeout=60_000)
             page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
                                    f"{2 * len(CHART_SECTIONS)}", timeout=60_000)
             page.wait_for_timeout(500)
@@ -93,10 +93,14 @@ def seen(report) -> Iterator[dict[str, Any]]:
                 "tables": page.locator("table").count(),
                 "not_built": page.locator("p.not-built").count(),
                 "page_width": page.evaluate("document.documentElement.scrollWidth"),
+                "incident_links": page.eval_on_selector_all("#open-backlog table a", "as => as.map(a => a.href)"),
                 "errors": errors,
             }
             SCREENSHOT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
+            for section in SECTIONS:  # one image per section, readable at full size
+                page.locator(f"section#{section.id}").screenshot(
+                    path=str(SCREENSHOT.with_name(f"reliability_report_{section.id}.png")))
         finally:
             browser.close()
     yield state
@@ -105,7 +109,7 @@ def seen(report) -> Iterator[dict[str, Any]]:
 def test_the_asset_says_where_the_report_is(report):
     path, metadata = report
     assert metadata["path"].value == str(path.resolve())
-    assert metadata["url"].value == path.resolve().as_uri() and metadata["url"].value.startswith("file:///")
+    assert metadata["open"].value.startswith(f"paste {path.resolve().as_uri()} into the browser's address bar")
     assert metadata["sections"].value == [s.id for s in SECTIONS]
     assert metadata["sections_not_built"].value == []
 
@@ -152,9 +156,22 @@ def test_mtta_is_not_squashed_by_mttr(seen):
 
 def test_availability_shows_the_worst_services_against_their_targets(seen):
     chart = seen["charts"]["availability"]
-    titles = [a for a in chart["annotations"] if "SLO" in a]
-    assert len(titles) == 8 and all(re.fullmatch(r".+ \(SLO [\d.]+ %\)", t) for t in titles)
+    titles = [a for a in chart["annotations"] if "of budget" in a]
+    assert len(titles) == 8 and all(re.fullmatch(r".+: [\d,]+ % of budget", t) for t in titles)
+    consumed = [int(re.search(r"([\d,]+) % of budget", t).group(1).replace(",", "")) for t in titles]
+    assert consumed == sorted(consumed, reverse=True)  # furthest over the SLO first
+    assert len({tuple(r) for r in chart["yranges"].values()}) == 1  # one shared scale
     assert sum(t["name"] == "SLO target %" for t in chart["traces"]) == 8
+
+
+def test_open_incidents_are_listed_with_links_and_ages_in_days(seen):
+    assert "Open incidents, oldest first" in seen["text"] and "age max (days)" in seen["text"]
+    assert seen["incident_links"] and all(h.startswith("https://") for h in seen["incident_links"])
+    assert "svc-" not in seen["text"]
+    # one category for a missing severity
+    severities = {t["name"] for t in seen["charts"]["incidents-per-month"]["traces"]}
+    backlog = {x for t in seen["charts"]["open-backlog"]["traces"] for x in t["x"]}
+    assert "not set" in severities and not {"UNSET", "none"} & (severities | backlog)
 
 
 def test_error_budget_has_the_100_percent_line(seen):

@@ -441,24 +441,44 @@ def sensor_ticks(gql: GraphQL, repository: dict, name: str) -> list[dict]:
     )["sensorOrError"]["sensorState"]["ticks"]
 
 
+# (file, UI path or None for the HTML report, text to wait for, texts the page must show)
+README_SHOTS = (
+    ("ui_reports_after_demo.png", "/locations/{location}/asset-groups/reliability", "incident_facts", ()),
+    # a report's latest materialization: preview (months unwrapped), headline numbers after their period
+    ("ui_report_preview.png", "/assets/reliability/mttx_monthly?view=events", "preview",
+     ("period", "(last complete month)", "mtta_p50_minutes", "2026\u201110")),
+    # its description carries the metric definitions (no link that leads nowhere)
+    ("ui_report_definitions.png", "/assets/reliability/mttx_monthly", "Metric definitions",
+     ("Question:", "Grain:")),
+    # an ingestion asset: described columns, dlt's load in a few lines
+    ("ui_ingestion_columns.png", "/assets/incident_api/incidents", "Columns",
+     ("link to the incident in the incident tool", "GET /v1/incidents → incident_api.incidents")),
+    ("ui_ingestion_load.png", "/assets/incident_api/incidents?view=events", "dlt_load",
+     ("Loaded by dlt into duckdb, dataset incident_api", "load job")),
+    ("ui_html_report_asset.png", "/assets/reliability/html_report?view=events", "open",
+     ("into the browser's address bar",)),
+    ("html_report.png", None, "Reliability review", ()),
+)
+TALL_SHOTS = {"ui_report_preview.png": 1400, "ui_report_definitions.png": 1000, "ui_ingestion_columns.png": 1100}
+NEVER_SHOWN = ("(unserializable)", "`", "No assets were found")
+
+
 def screenshot_for_readme(port: int, location: str, html: Path) -> None:
-    """What the README shows after `make demo`: the reports' lineage in the UI, materialized;
-    one report's page with its preview; the HTML report. Written to test-artifacts/ (the
-    committed copies are in docs/images/)."""
+    """What the README shows after `make demo` (and what issue 23 asked to see fixed): the
+    reports' lineage, a report's materialization and its definitions, an ingestion asset's
+    columns and load, the HTML report asset and the report itself. Written to test-artifacts/
+    (the committed copies of the README's are in docs/images/)."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    ui = f"http://127.0.0.1:{port}"
-    shots = {
-        "ui_reports_after_demo.png": (f"{ui}/locations/{location}/asset-groups/reliability", "incident_facts"),
-        "ui_report_preview.png": (f"{ui}/assets/reliability/mttx_monthly", "preview"),
-        "html_report.png": (html.as_uri(), "Reliability review"),
-    }
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            for name, (url, text) in shots.items():
+            for name, path, text, shown in README_SHOTS:
+                # tall enough for what the shot is about (the UI scrolls inside, not the page)
+                page.set_viewport_size({"width": 1280, "height": TALL_SHOTS.get(name, 800)})
+                url = html.as_uri() if path is None else f"http://127.0.0.1:{port}{path.format(location=location)}"
                 page.goto(url, wait_until="domcontentloaded", timeout=60_000)
                 page.get_by_text(text, exact=True).first.wait_for(state="visible", timeout=60_000)
                 dismiss_welcome(page)
@@ -467,10 +487,15 @@ def screenshot_for_readme(port: int, location: str, html: Path) -> None:
                 except Exception:
                     pass
                 page.wait_for_timeout(1500)
+                dismiss_welcome(page)
                 page.screenshot(path=str(ARTIFACTS / name))
+                body = page.inner_text("body")
+                assert all(t in body for t in shown), (name, [t for t in shown if t not in body])
+                if path is not None:
+                    assert not [t for t in NEVER_SHOWN if t in body], (name, body[:3000])
         finally:
             browser.close()
-    for name in shots:
+    for name, *_ in README_SHOTS:
         assert (ARTIFACTS / name).stat().st_size > 10_000, name
 
 

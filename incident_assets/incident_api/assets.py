@@ -25,7 +25,8 @@ from typing import Any, Iterator, Optional
 
 import dagster as dg
 import dlt
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator
+from dagster_dlt.asset_decorator import build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract.exceptions import ResourceExtractionError
@@ -33,6 +34,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from incident_assets.destination import DESTINATION_POOL, DestinationResource, definition_pipeline
 from incident_assets.errors import UserFacingError
+from incident_assets.incident_api.column_docs import declared_schema
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, ingestion_asset_key
 from incident_assets.incident_api.http import (
     ANSWER_ERRORS,
@@ -41,6 +43,7 @@ from incident_assets.incident_api.http import (
     fails_every_endpoint,
     http_status,
 )
+from incident_assets.incident_api.load_summary import readable
 from incident_assets.incident_api.source import SkippedRecords, api_root_answers, build_source, incident_api_source
 from incident_assets.settings import RAW_SCHEMA
 
@@ -71,12 +74,14 @@ class IncidentApiTranslator(DagsterDltTranslator):
             key=ingestion_asset_key(endpoint.name),
             deps=[],  # the default `<source>_<resource>` deps would be stray assets
             group_name=GROUP,
-            description=f"`GET /v1/{endpoint.path}` → `{RAW_SCHEMA}.{endpoint.name}`. "
-            f"{endpoint.description}",
+            # plain text: the UI shows descriptions as such in places (no literal backticks)
+            description=f"GET /v1/{endpoint.path} → {RAW_SCHEMA}.{endpoint.name}. "
+            f"{endpoint.description.replace('`', '')}",
             owners=OWNERS,
         ).merge_attributes(
             # dagster-dlt names the table after the source, not the dataset
-            metadata={"dagster/table_name": f"{RAW_SCHEMA}.{endpoint.name}"},
+            metadata={"dagster/table_name": f"{RAW_SCHEMA}.{endpoint.name}",
+                      "dagster/column_schema": declared_schema(endpoint.name, endpoint.columns)},
         )
 
 
@@ -86,13 +91,17 @@ def _definition_source():
     return incident_api_source(api_token="unused-at-definition-time")
 
 
-@dlt_assets(
-    dlt_source=_definition_source(),
-    dlt_pipeline=definition_pipeline(),
-    name="incident_api_assets",
-    dagster_dlt_translator=IncidentApiTranslator(),
-    pool=DESTINATION_POOL,
-)
+def _specs() -> list[dg.AssetSpec]:
+    """dagster-dlt's specs without the source, pipeline and translator objects it keeps in their
+    metadata (the UI lists them as "(unserializable)"); the asset hands all three to `run`."""
+    return [
+        spec.replace_attributes(metadata={k: v for k, v in spec.metadata.items() if not k.startswith("dagster_dlt/")})
+        for spec in build_dlt_asset_specs(_definition_source(), definition_pipeline(), IncidentApiTranslator())
+    ]
+
+
+# what `@dlt_assets` does, with the specs above
+@dg.multi_asset(name="incident_api_assets", specs=_specs(), can_subset=True, pool=DESTINATION_POOL)
 def incident_api_assets(
     context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: IngestionConfig,
     destination: DestinationResource,
@@ -193,7 +202,8 @@ def load_isolated(
         if failures:
             source = source.with_resources(*(n for n in source.resources if n not in failures))
         try:
-            events = list(dlt_resource.run(context=context, dlt_source=source, dlt_pipeline=pipeline, **kwargs))
+            events = list(dlt_resource.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
+                                           dagster_dlt_translator=IncidentApiTranslator(), **kwargs))
             return events, failures, skipped
         except PipelineStepFailed as e:
             failure = endpoint_failure(e, selected - failures.keys())
@@ -253,7 +263,7 @@ def with_load_metadata(
                 rows = [(0,)]
             yield event._replace(
                 metadata={
-                    **event.metadata,
+                    **readable(event.metadata, load_ids),
                     "rows_loaded": event.metadata.get("rows_loaded", dg.MetadataValue.int(0)),
                     "dagster/row_count": dg.MetadataValue.int(rows[0][0]),
                     "dlt_load_ids": dg.MetadataValue.json(load_ids),

@@ -220,7 +220,7 @@ def html_report_path(config: HtmlReportConfig) -> Path:
     automation_condition=AUTOMATION,
     pool=DESTINATION_POOL,  # reads the DuckDB file, which a writer would lock
     description="Offline, self-contained HTML reliability review (plotly JS inlined); the materialization "
-                "shows its path and a file:// link.",
+                "shows its path, to copy, and how to open it.",
 )
 def reliability_html_report(
     context: dg.AssetExecutionContext, config: HtmlReportConfig, destination: DestinationResource
@@ -231,8 +231,10 @@ def reliability_html_report(
         page = write_html_report(sql, path)
     context.log.info(f"reliability report written to {path} ({path.as_uri()})")
     return dg.MaterializeResult(metadata={
+        # a path to copy, not a link: browsers refuse file:// links from a web page such as the UI
         "path": dg.MetadataValue.path(str(path)),
-        "url": dg.MetadataValue.url(path.as_uri()),
+        "open": dg.MetadataValue.text(f"paste {path.as_uri()} into the browser's address bar, or run: "
+                                      f"xdg-open {path} (macOS: open {path})"),
         "sections": dg.MetadataValue.json(page.sections),
         "sections_not_built": dg.MetadataValue.json(page.not_built),
         "size_bytes": dg.MetadataValue.int(path.stat().st_size),

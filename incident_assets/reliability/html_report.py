@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from itertools import cycle
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -183,6 +183,7 @@ class Column:
     key: str
     header: str
     fmt: Callable[[Any], str] = str
+    link: str | None = None  # the row key of an http(s) URL the cell links to
 
 
 def fixed(digits: int) -> Callable[[Any], str]:
@@ -203,10 +204,16 @@ def table_html(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], tot
                full_table: str) -> str:
     """An HTML table plus the note "showing N of M <noun>" and where the full data is."""
     head = "".join(f"<th>{html.escape(c.header)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell_text(r.get(c.key), c.fmt))}</td>" for c in columns)
-                   + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{cell_html(r, c)}</td>" for c in columns) + "</tr>" for r in rows)
     return (f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             + showing_note(len(rows), total, noun, full_table))
+
+
+def cell_html(row: Mapping[str, Any], column: Column) -> str:
+    """A cell's escaped text, as a link when the column has one and the row an http(s) URL."""
+    text = html.escape(cell_text(row.get(column.key), column.fmt))
+    url = str(row.get(column.link) or "") if column.link else ""
+    return f'<a href="{html.escape(url)}">{text}</a>' if url.startswith(("https://", "http://")) else text
 
 
 def showing_note(shown: int, total: int, noun: str, full_table: str) -> str:
@@ -221,11 +228,25 @@ NO_DATA = '<p class="empty">No data.</p>'
 
 # --- sections ---------------------------------------------------------------------------------
 
+SEVERITY_NOT_SET = "not set"
+
+
+def severity_sql(column: str) -> str:
+    """One category for a missing severity: NULL, the reports' 'none' and the API's own 'UNSET'."""
+    return f"case when {column} is null or {column} in ('none', 'UNSET') then '{SEVERITY_NOT_SET}' else {column} end"
+
+
+def dates_sql(labels: Sequence[str]) -> str:
+    """`(date, ...)` for `month in ...`: ISO dates made here (never user text)."""
+    return "(" + ", ".join(f"cast('{date.fromisoformat(d).isoformat()}' as date)" for d in labels) + ")"
+
+
 def incidents_per_month(reader: ReportReader) -> str:
     """Stacked bars of reportable incidents started per month, by severity."""
-    rows = reader.rows(f"select month, dimension_id as severity, incidents_started "
+    severity = severity_sql("dimension_id")
+    rows = reader.rows(f"select month, {severity} as severity, sum(incidents_started) as incidents_started "
                        f"from {report_table('incident_volume_monthly')} "
-                       f"where dimension = 'severity' order by month, severity")
+                       f"where dimension = 'severity' group by month, {severity} order by month, severity")
     if not rows:
         return NO_DATA
     by_severity: dict[str, list[dict]] = defaultdict(list)
@@ -273,77 +294,72 @@ def mttx_trends(reader: ReportReader) -> str:
     return chart_html(date_axes(styled(fig, "", height=620)), "mtta-mttr-chart")
 
 
-def service_targets(reader: ReportReader) -> dict[str, float]:
-    """SLO target % per service id, as the error-budget table sets them."""
-    rows = reader.rows(f"select service_id, slo_target_pct from {report_table('slo_error_budget')}")
-    return {r["service_id"]: float(r["slo_target_pct"]) for r in rows if r["slo_target_pct"] is not None}
+IMPACT = "cast(sum(r.impact_minutes) as double precision)"
 
 
-def window_totals(rows: Sequence[Mapping[str, Any]], key: str, in_window: Callable[[Mapping[str, Any]], bool],
-                  sums: Sequence[str], labels: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per value of `key` over the rows `in_window` keeps: the `sums` columns added up (NULL as 0),
-    the `labels` columns as the first such row has them."""
-    totals: dict[Any, dict[str, Any]] = {}
-    for r in rows:
-        if in_window(r):
-            total = totals.setdefault(r[key], {**{c: r[c] for c in (key, *labels)}, **{c: 0 for c in sums}})
-            for column in sums:
-                total[column] += r[column] or 0
-    return list(totals.values())
-
-
-def worst_services(rows: list[dict], months: list[str], count: int) -> list[dict]:
-    """The `count` services with the lowest availability over `months`, weighted by minutes."""
-    totals = window_totals(rows, "service_id", lambda r: month_label(r["month"]) in months,
-                           ("incident_count", "incident_minutes", "impact_minutes", "maintenance_minutes",
-                            "month_minutes"), ("service_name", "owner_team_name"))
-    for t in totals:
-        t["availability_pct"] = (100 * (1 - t["impact_minutes"] / t["month_minutes"]) if t["month_minutes"] else None)
-    ranked = sorted((t for t in totals if t["availability_pct"] is not None),
-                    key=lambda t: (t["availability_pct"], t["service_name"] or ""))
-    return ranked[:count]
+def worst_services(reader: ReportReader, months: list[str]) -> list[dict[str, Any]]:
+    """Per service over `months`: minutes, availability and the share of the error budget those
+    months allowed (downtime at the SLO target = 100 %), furthest over the target first."""
+    target = "max(b.slo_target_pct)"
+    return reader.rows(
+        f"select r.service_id, max(r.service_name) as service_name, max(r.owner_team_name) as owner_team_name, "
+        f"sum(r.incident_count) as incident_count, sum(r.incident_minutes) as incident_minutes, "
+        f"sum(r.impact_minutes) as impact_minutes, sum(r.maintenance_minutes) as maintenance_minutes, "
+        f"100 * (1 - {IMPACT} / sum(r.month_minutes)) as availability_pct, {target} as slo_target_pct, "
+        f"100 * {IMPACT} / (sum(r.month_minutes) * (1 - {target} / 100)) as budget_consumed_pct "
+        f"from {report_table('service_reliability_monthly')} as r "
+        f"left join {report_table('slo_error_budget')} as b on b.service_id = r.service_id "
+        f"where r.month in {dates_sql(months)} and r.month_minutes > 0 group by r.service_id "
+        f"order by budget_consumed_pct desc nulls last, service_name limit {WORST_SERVICES}")
 
 
 def availability(reader: ReportReader) -> str:
-    """The worst services of the last complete months, one panel each, against their SLO target."""
-    rows = reader.rows(f"select month, service_id, service_name, owner_team_name, incident_count, "
-                       f"incident_minutes, impact_minutes, maintenance_minutes, month_minutes, availability_pct "
-                       f"from {report_table('service_reliability_monthly')} order by month, service_id")
+    """The services furthest over their SLO in the last complete months: every month of each against
+    its target, one panel each on one shared scale."""
     as_of = reader.as_of()
     months = complete_months_before(as_of) if as_of else []
-    worst = worst_services(rows, months, WORST_SERVICES)
+    worst = worst_services(reader, months) if months else []
     if not worst:
         return NO_DATA
-    targets = service_targets(reader)
+    ids = ", ".join("'" + str(w["service_id"]).replace("'", "''") + "'" for w in worst)
+    rows = reader.rows(f"select month, service_id, availability_pct from {report_table('service_reliability_monthly')} "
+                       f"where service_id in ({ids}) order by month, service_id")
     cols = 4
     n_rows = (len(worst) + cols - 1) // cols
-    titles = [f"{w['service_name']} (SLO {targets[w['service_id']]:g} %)" if w["service_id"] in targets
-              else f"{w['service_name']} (no SLO)" for w in worst]
-    fig = make_subplots(rows=n_rows, cols=cols, subplot_titles=titles, vertical_spacing=0.16, horizontal_spacing=0.07)
+    titles = [f"{w['service_name']}: {as_float(w['budget_consumed_pct']):,.0f} % of budget"
+              if w["budget_consumed_pct"] is not None else f"{w['service_name']} (no SLO)" for w in worst]
+    fig = make_subplots(rows=n_rows, cols=cols, subplot_titles=titles, vertical_spacing=0.16, horizontal_spacing=0.05,
+                        shared_yaxes="all")
+    lowest = 100.0
     for i, w in enumerate(worst):
         series = [r for r in rows if r["service_id"] == w["service_id"]]
         x = [month_label(r["month"]) for r in series]
+        y = [as_float(r["availability_pct"]) for r in series]
+        lowest = min([lowest, *(v for v in y if v is not None)])
         place = dict(row=i // cols + 1, col=i % cols + 1)
-        fig.add_trace(month_line(name="availability %", x=x, y=[as_float(r["availability_pct"]) for r in series],
-                                 line=dict(color=COLORS["main"]), legendgroup="availability",
-                                 showlegend=i == 0, hovertemplate="%{y:.3f} %"), **place)
-        w["slo_target_pct"] = targets.get(w["service_id"])
-        if w["service_id"] in targets:
-            fig.add_trace(month_line(name="SLO target %", x=[x[0], x[-1]], y=[targets[w["service_id"]]] * 2,
-                                     mode="lines", line=dict(color=COLORS["bad"], dash="dash"),
-                                     legendgroup="target", showlegend=i == 0, hovertemplate="target %{y} %"),
-                          **place)
+        fig.add_trace(month_line(name="availability %", x=x, y=y, line=dict(color=COLORS["main"]),
+                                 legendgroup="availability", showlegend=i == 0, hovertemplate="%{y:.3f} %"), **place)
+        if w["slo_target_pct"] is not None:
+            target = as_float(w["slo_target_pct"])
+            lowest = min(lowest, target)
+            fig.add_trace(month_line(name="SLO target %", x=[x[0], x[-1]], y=[target] * 2, mode="lines",
+                                     line=dict(color=COLORS["bad"], dash="dash"), legendgroup="target",
+                                     showlegend=i == 0, hovertemplate="target %{y} %"), **place)
     fig = date_axes(styled(fig, "", height=330 * n_rows, hovermode="closest"), tickformat="%b\n%Y")
-    fig.update_yaxes(rangemode="normal", ticksuffix=" %")
+    span = 100 - lowest
+    fig.update_yaxes(rangemode="normal", ticksuffix=" %", range=[lowest - 0.05 * span, 100 + 0.05 * span])
+    (total,), = [tuple(r.values()) for r in reader.rows(
+        f"select count(distinct service_id) as n from {report_table('service_reliability_monthly')}")]
     table = table_html(worst, (
         Column("service_name", "service"), Column("owner_team_name", "owner team"),
         Column("slo_target_pct", "SLO target %", fixed(2)),
+        Column("budget_consumed_pct", f"error budget consumed % ({window_label(months)})", fixed(0)),
         Column("availability_pct", f"availability % ({window_label(months)})", fixed(3)),
         Column("impact_minutes", "weighted impact (minutes)", fixed(0)),
         Column("incident_minutes", "incident open (minutes)", fixed(0)),
         Column("maintenance_minutes", "maintenance (minutes)", fixed(0)),
         Column("incident_count", "incidents", fixed(0)),
-    ), len({r["service_id"] for r in rows}), "services", "service_reliability_monthly")
+    ), total, "services (furthest over their SLO first; the chart shows the same)", "service_reliability_monthly")
     return chart_html(fig, "availability-chart") + table
 
 
@@ -361,6 +377,7 @@ def error_budget(reader: ReportReader) -> str:
                        f"order by b.budget_consumed_pct desc, b.service_name")
     if not rows:
         return NO_DATA
+    window = budget_window(reader)
     charted = list(reversed(rows[:TABLE_ROWS]))  # horizontal bars: worst on top
     consumed = [as_float(r["budget_consumed_pct"]) or 0.0 for r in charted]
     fig = go.Figure(go.Bar(
@@ -374,24 +391,34 @@ def error_budget(reader: ReportReader) -> str:
                   annotation=dict(text="100 % = budget exhausted", font=dict(size=13)), annotation_position="top")
     styled(fig, "", height=max(360, 34 * len(charted) + 120), hovermode="closest", showlegend=False)
     fig.update_xaxes(range=[0, BUDGET_CHART_CAP_PCT * 1.02], ticksuffix=" %",
-                     title_text=f"% of the 30-day error budget consumed (axis capped at {BUDGET_CHART_CAP_PCT} %)")
+                     title_text=f"% of the error budget of {window} consumed (axis capped at {BUDGET_CHART_CAP_PCT} %)")
     table = table_html(rows[:TABLE_ROWS], (
         Column("service_name", "service"), Column("slo_target_pct", "SLO target %", fixed(2)),
         Column("budget_minutes", "budget (minutes)", fixed(1)), Column("bad_minutes", "bad (minutes)", fixed(1)),
         Column("budget_consumed_pct", "budget consumed %", fixed(0)), Column("burn_rate", "burn rate (x)", fixed(2)),
         Column("worst_incident_number", "worst incident (number)"),
     ), len(rows), "services (most budget consumed first; the chart shows the same)", "slo_error_budget")
-    return chart_html(fig, "error-budget-chart") + table
+    return f'<p class="window">Window: {html.escape(window)}.</p>' + chart_html(fig, "error-budget-chart") + table
+
+
+def budget_window(reader: ReportReader) -> str:
+    """'2026-10-02 00:00 to 2026-11-01 00:00 UTC (30 days)': the window the budgets cover, ending at as_of."""
+    (row,) = reader.rows(f"select max(as_of) as window_end, max(window_minutes) as window_minutes "
+                         f"from {report_table('slo_error_budget')}")
+    end = row["window_end"].astimezone(timezone.utc)
+    minutes = float(row["window_minutes"])
+    start = end - timedelta(minutes=minutes)
+    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({minutes / 1440:g} days)"
 
 
 def open_backlog(reader: ReportReader) -> str:
-    """Open and unacknowledged incidents per severity, and their ages in hours."""
-    rows = reader.rows(f"select b.severity, b.n_open, b.n_unacknowledged, b.age_p50_seconds, b.age_p90_seconds, "
-                       f"b.age_max_seconds, f.number as oldest_incident_number "
-                       f"from {report_table('open_incident_backlog')} as b "
-                       f"left join {report_table('incident_facts')} as f on f.incident_id = b.oldest_incident_id "
-                       f"order by case when b.severity = 'all' then 1 else 0 end, b.severity")
-    per_severity = [r for r in rows if r["severity"] != "all"]
+    """Open and unacknowledged incidents per severity, their ages in days, and the open incidents
+    themselves, oldest first, each linked to the incident tool."""
+    severity = severity_sql("severity")
+    per_severity = reader.rows(f"select {severity} as severity, sum(n_open) as n_open, "
+                               f"sum(n_unacknowledged) as n_unacknowledged "
+                               f"from {report_table('open_incident_backlog')} where severity <> 'all' "
+                               f"group by {severity} order by severity")
     if not any(r["n_open"] for r in per_severity):
         return '<p class="empty">No open incidents at as_of.</p>'
     severities = [r["severity"] for r in per_severity]
@@ -401,16 +428,25 @@ def open_backlog(reader: ReportReader) -> str:
                             marker_color=COLORS["bad"])])
     styled(fig, "incidents open at as_of", height=340, barmode="group")
     fig.update_yaxes(tickformat=",d", dtick=max(1, max(r["n_open"] or 0 for r in per_severity) // 8))
-    for r in rows:
-        for key in ("age_p50_seconds", "age_p90_seconds", "age_max_seconds"):
-            r[key.replace("_seconds", "_hours")] = scaled(r[key], 3600)
-    table = table_html(rows, (
-        Column("severity", "severity"), Column("n_open", "open"), Column("n_unacknowledged", "unacknowledged"),
-        Column("age_p50_hours", "age p50 (hours)", fixed(1)), Column("age_p90_hours", "age p90 (hours)", fixed(1)),
-        Column("age_max_hours", "age max (hours)", fixed(1)),
-        Column("oldest_incident_number", "oldest incident (number)"),
-    ), len(rows), "rows", "open_incident_backlog")
-    return chart_html(fig, "open-backlog-chart") + table
+    (summary,) = reader.rows(f"select n_open, n_unacknowledged, age_p50_seconds / 86400 as age_p50_days, "
+                             f"age_p90_seconds / 86400 as age_p90_days, age_max_seconds / 86400 as age_max_days "
+                             f"from {report_table('open_incident_backlog')} where severity = 'all'")
+    ages = table_html([summary], (
+        Column("n_open", "open"), Column("n_unacknowledged", "unacknowledged"),
+        Column("age_p50_days", "age p50 (days)", fixed(1)), Column("age_p90_days", "age p90 (days)", fixed(1)),
+        Column("age_max_days", "age max (days)", fixed(1)),
+    ), 1, "row (all severities)", "open_incident_backlog")
+    incidents = reader.rows(
+        f"select number, name, {severity_sql('severity')} as severity, started_at, age_seconds / 86400 as age_days, "
+        f"case when acknowledged_at is null then 'no' else 'yes' end as acknowledged, incident_url "
+        f"from {report_table('incident_facts')} "
+        f"where is_reportable and is_open and started_at <= as_of order by started_at, incident_id limit {TABLE_ROWS}")
+    listed = "<h3>Open incidents, oldest first</h3>" + table_html(incidents, (
+        Column("number", "incident", lambda n: f"#{n}", link="incident_url"), Column("name", "name", link="incident_url"),
+        Column("severity", "severity"), Column("started_at", "started"), Column("age_days", "age (days)", fixed(1)),
+        Column("acknowledged", "acknowledged"),
+    ), int(summary["n_open"]), "open incidents", "incident_facts")
+    return chart_html(fig, "open-backlog-chart") + ages + listed
 
 
 def change_failure(reader: ReportReader) -> str:
@@ -490,21 +526,20 @@ def alert_noise(reader: ReportReader) -> str:
     styled(fig, "alerts per week", barmode="stack",
            yaxis2=right_axis("linked to an incident %", range=[0, 105], dtick=25))
     date_axes(fig, tickformat="%d %b\n%Y")
-    return chart_html(fig, "alert-noise-chart") + alert_team_table(rows, weeks[-RECENT_WEEKS:])
+    return chart_html(fig, "alert-noise-chart") + alert_team_table(reader, weeks[-RECENT_WEEKS:])
 
 
-def alert_team_table(rows: list[dict], weeks: list[str]) -> str:
+def alert_team_table(reader: ReportReader, weeks: list[str]) -> str:
     """Per team over the recent weeks: alerts, share linked, share outside business hours."""
-    totals = window_totals(rows, "team_id", lambda r: day_label(r["week"]) in weeks,
-                           ("alerts", "linked_to_incident", "business_hours", "off_hours", "sleep_hours"),
-                           ("team_name",))
-    for t in totals:
-        t["linked_pct"] = 100 * t["linked_to_incident"] / t["alerts"] if t["alerts"] else None
-        t["unlinked"] = t["alerts"] - t["linked_to_incident"]
-        t["team"] = t["team_name"] or t["team_id"]
-    ranked = sorted(totals, key=lambda t: (-t["unlinked"], t["team"]))
+    totals = reader.rows(
+        f"select team_id, coalesce(max(team_name), team_id) as team, sum(alerts) as alerts, "
+        f"sum(alerts) - sum(linked_to_incident) as unlinked, "
+        f"100 * cast(sum(linked_to_incident) as double precision) / sum(alerts) as linked_pct, "
+        f"sum(business_hours) as business_hours, sum(off_hours) as off_hours, sum(sleep_hours) as sleep_hours "
+        f"from {report_table('alert_noise_weekly')} where week in {dates_sql(weeks)} "
+        f"group by team_id order by unlinked desc, team") if weeks else []
     caption = f"<h3>Noisiest teams, {weeks[0]} to {weeks[-1]} (weeks starting)</h3>" if weeks else ""
-    return caption + table_html(ranked[:TABLE_ROWS], (
+    return caption + table_html(totals[:TABLE_ROWS], (
         Column("team", "team"), Column("alerts", "alerts"), Column("unlinked", "not linked to an incident"),
         Column("linked_pct", "linked %", fixed(1)), Column("business_hours", "alerts in business hours"),
         Column("off_hours", "alerts off hours"), Column("sleep_hours", "alerts in sleep hours"),
@@ -512,35 +547,34 @@ def alert_team_table(rows: list[dict], weeks: list[str]) -> str:
 
 
 def responder_load(reader: ReportReader) -> str:
-    """Responders of the last complete months: incidents by the hour they started, and hours spent."""
-    rows = reader.rows(f"select month, user_id, user_name, incidents, incidents_as_commander, business_hours, "
-                       f"off_hours, sleep_hours, effort_hours from {report_table('responder_load_monthly')}")
+    """Responders of the last complete months: incidents by the hour they started, and hours spent,
+    most incidents first (what the chart shows)."""
     as_of = reader.as_of()
     months = complete_months_before(as_of) if as_of else []
-    totals = window_totals(rows, "user_id", lambda r: month_label(r["month"]) in months,
-                           ("incidents", "incidents_as_commander", "business_hours", "off_hours", "sleep_hours",
-                            "effort_hours"), ("user_name",))
+    totals = reader.rows(
+        f"select user_id, coalesce(max(user_name), user_id) as user_name, sum(incidents) as incidents, "
+        f"sum(incidents_as_commander) as incidents_as_commander, sum(business_hours) as business_hours, "
+        f"sum(off_hours) as off_hours, sum(sleep_hours) as sleep_hours, sum(effort_hours) as effort_hours "
+        f"from {report_table('responder_load_monthly')} where month in {dates_sql(months)} "
+        f"group by user_id order by incidents desc, effort_hours desc, user_name") if months else []
     if not totals:
         return NO_DATA
-    for t in totals:
-        t["user_name"] = t["user_name"] or t["user_id"]
-    ranked = sorted(totals, key=lambda t: (-t["effort_hours"], t["user_name"]))
-    charted = list(reversed(ranked[:TABLE_ROWS]))
+    charted = list(reversed(totals[:TABLE_ROWS]))  # horizontal bars: most incidents on top
     fig = go.Figure([go.Bar(orientation="h", name=name, y=[t["user_name"] for t in charted],
                             x=[t[key] for t in charted], marker_color=color)
                      for key, name, color in (("business_hours", "started in business hours", COLORS["good"]),
                                               ("off_hours", "started off hours", COLORS["warn"]),
                                               ("sleep_hours", "started in sleep hours", COLORS["bad"]))])
     styled(fig, "", height=max(360, 28 * len(charted) + 140), barmode="stack", hovermode="y unified",
-           title=dict(text=f"Incidents per responder, {window_label(months)} (most effort first)",
+           title=dict(text=f"Incidents per responder, {window_label(months)} (most incidents first)",
                       font=dict(size=14)))
     fig.update_xaxes(title_text="incidents")
-    table = table_html(ranked[:TABLE_ROWS], (
+    table = table_html(totals[:TABLE_ROWS], (
         Column("user_name", "responder"), Column("incidents", "incidents"),
         Column("incidents_as_commander", "as commander"), Column("business_hours", "started in business hours"),
         Column("off_hours", "started off hours"), Column("sleep_hours", "started in sleep hours"),
         Column("effort_hours", "effort (hours)", fixed(1)),
-    ), len(totals), "responders", "responder_load_monthly")
+    ), len(totals), "responders (most incidents first, as in the chart)", "responder_load_monthly")
     return chart_html(fig, "responder-load-chart") + table
 
 
@@ -552,13 +586,15 @@ def data_quality(reader: ReportReader) -> str:
         return NO_DATA
     fig = go.Figure(go.Bar(x=[r["problem"] for r in counts], y=[r["n"] for r in counts], marker_color=COLORS["warn"]))
     styled(fig, "incidents")
-    issues = reader.rows(f"select problem, number, detail, incident_id from ("
-                         f"select problem, number, detail, incident_id, "
-                         f"row_number() over (partition by problem order by number, incident_id) as nth "
-                         f"from {report_table('data_quality_issues')}) as ranked "
+    issues = reader.rows(f"select problem, number, name, detail, incident_url from ("
+                         f"select q.problem, q.number, f.name, q.detail, f.incident_url, q.incident_id, "
+                         f"row_number() over (partition by q.problem order by q.number, q.incident_id) as nth "
+                         f"from {report_table('data_quality_issues')} as q "
+                         f"left join {report_table('incident_facts')} as f on f.incident_id = q.incident_id) as ranked "
                          f"where nth <= {ISSUES_PER_PROBLEM} order by problem, number, incident_id")
-    table = table_html(issues, (Column("problem", "problem"), Column("number", "incident number"),
-                                Column("detail", "detail"), Column("incident_id", "incident id")),
+    table = table_html(issues, (Column("problem", "problem"),
+                                Column("number", "incident", lambda n: f"#{n}", link="incident_url"),
+                                Column("name", "incident name"), Column("detail", "detail")),
                        reader.count("data_quality_issues"), f"issues (up to {ISSUES_PER_PROBLEM} per problem)",
                        "data_quality_issues")
     return chart_html(fig, "data-quality-chart") + table
@@ -590,8 +626,10 @@ SECTIONS = (
                               "p50_ci_high_seconds", "p90_ci_low_seconds", "p90_ci_high_seconds")},
             mttx_trends),
     Section("availability", f"Availability: the {WORST_SERVICES} worst services",
-            f"Services with the lowest availability over the last {RECENT_MONTHS} complete months, every month, "
-            "against their SLO target (dashed). Downtime is impact-weighted; the current month runs up to as_of.",
+            f"The services furthest over their SLO in the last {RECENT_MONTHS} complete months, ranked by the "
+            "share of those months' error budget they consumed (downtime at the target = 100 %); every month of "
+            "each against its target (dashed), all on one scale. Downtime is impact-weighted; the current month "
+            "runs up to as_of.",
             {"incident_facts": ("as_of",),
              "service_reliability_monthly": ("month", "service_id", "service_name", "owner_team_name",
                                              "incident_count", "incident_minutes", "impact_minutes",
@@ -599,15 +637,19 @@ SECTIONS = (
              "slo_error_budget": ("service_id", "slo_target_pct")},
             availability),
     Section("error-budget", "Error-budget burn per service",
-            "Share of the 30-day error budget consumed at as_of. Past 100 % the budget is exhausted.",
-            {"slo_error_budget": ("service_id", "service_name", "slo_target_pct", "budget_minutes", "bad_minutes",
-                                  "budget_consumed_pct", "burn_rate", "worst_incident_id"),
+            "Share of the error budget of the 30 days ending at as_of consumed. Past 100 % the budget is exhausted.",
+            {"slo_error_budget": ("as_of", "window_minutes", "service_id", "service_name", "slo_target_pct",
+                                  "budget_minutes", "bad_minutes", "budget_consumed_pct", "burn_rate",
+                                  "worst_incident_id"),
              "incident_facts": ("incident_id", "number")},
             error_budget),
-    Section("open-backlog", "Open incident backlog", "Reportable incidents open at as_of.",
+    Section("open-backlog", "Open incident backlog",
+            "Reportable incidents open at as_of, by severity (a missing severity, UNSET included, is \"not set\"), "
+            "their ages in days, and the incidents themselves, linked to the incident tool.",
             {"open_incident_backlog": ("severity", "n_open", "n_unacknowledged", "age_p50_seconds",
-                                       "age_p90_seconds", "age_max_seconds", "oldest_incident_id"),
-             "incident_facts": ("incident_id", "number")},
+                                       "age_p90_seconds", "age_max_seconds"),
+             "incident_facts": ("incident_id", "number", "name", "severity", "started_at", "acknowledged_at",
+                                "age_seconds", "incident_url", "is_reportable", "is_open", "as_of")},
             open_backlog),
     Section("change-failure", "Change failure rate",
             "Changes followed by a reportable incident on the same service within the change window.",
@@ -635,7 +677,8 @@ SECTIONS = (
                                         "business_hours", "off_hours", "sleep_hours", "effort_hours")},
             responder_load),
     Section("data-quality", "Data-quality issues", "Incidents whose records look wrong.",
-            {"data_quality_issues": ("problem", "incident_id", "number", "detail")},
+            {"data_quality_issues": ("problem", "incident_id", "number", "detail"),
+             "incident_facts": ("incident_id", "name", "incident_url")},
             data_quality),
 )
 
@@ -650,7 +693,7 @@ section { margin-bottom: 2.5rem; } h2 { border-bottom: 1px solid #ddd; padding-b
 h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
 p.blurb { color: #555; } p.empty { color: #999; font-style: italic; }
 p.not-built { background: #fff8e1; border-left: 4px solid #ef6c00; padding: .5rem .8rem; }
-p.showing { color: #555; font-size: .85rem; margin-top: .3rem; }
+p.showing { color: #555; font-size: .85rem; margin-top: .3rem; } p.window { font-weight: 600; }
 table { border-collapse: collapse; font-size: .85rem; margin-top: .8rem; }
 td, th { border: 1px solid #ddd; padding: .25rem .5rem; } th { background: #f5f5f5; text-align: left; }
 td { font-variant-numeric: tabular-nums; }

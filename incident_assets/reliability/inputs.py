@@ -25,7 +25,8 @@ def _child(**extra: str) -> dict[str, str]:
 
 RAW_INPUTS: dict[str, dict[str, str]] = {
     "incidents": {
-        **_cols(TEXT, "_dlt_id", "id", "name", "severity", "priority", "current_milestone", "report_id"),
+        **_cols(TEXT, "_dlt_id", "id", "name", "severity", "priority", "current_milestone", "report_id",
+                "incident_url"),
         "number": BIGINT,
         **_cols(TIMESTAMP, "created_at", "started_at", "discarded_at"),
     },

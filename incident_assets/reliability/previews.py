@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
@@ -13,10 +14,15 @@ from typing import Any, Mapping, Sequence
 import dagster as dg
 
 from incident_assets.reliability.runner import ReportSqlError, ReportTable, render
-from incident_assets.settings import REPORT_SCHEMA
+from incident_assets.settings import PROJECT_ROOT, REPORT_SCHEMA
 
 MAX_ROWS = 15
-METRICS_DOC = "docs/metrics.md"
+HEADLINE_DIGITS = 2
+# the one text column a headline query may have: which month / window its numbers describe; the
+# numbers' names stay the same from run to run (`..._last_complete_month`), so Dagster plots them
+PERIOD_COLUMN = "period"
+METRICS_DOC = PROJECT_ROOT / "docs" / "metrics.md"
+INTERNAL_LINK = re.compile(r"\[([^\]]+)\]\(#[^)]*\)")  # [words](#section) -> words
 CODE_SPAN = re.compile(r"(`[^`]*`)")
 
 
@@ -28,9 +34,34 @@ def markdown_text(text: str) -> str:
                    for part in parts)
 
 
+@cache
+def metric_definitions() -> dict[str, str]:
+    """docs/metrics.md's `## <table>` sections by table name; none when the file is not there
+    (an image built without docs/)."""
+    try:
+        text = METRICS_DOC.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return {name: "\n".join(lines).strip() for name, lines in sections.items()}
+
+
 def asset_description(table: ReportTable) -> str:
-    """The header's description plus a link to the table's metric definitions."""
-    return f"{markdown_text(table.description)}\n\n[Metric definitions]({METRICS_DOC}#{table.name})"
+    """The header's description, then the table's metric definitions from docs/metrics.md as
+    text on the asset's page: a link to the repository's file would lead nowhere from the UI.
+    Links between sections of that file become their plain words."""
+    description = markdown_text(table.description)
+    definitions = metric_definitions().get(table.name)
+    if not definitions:
+        return description
+    definitions = INTERNAL_LINK.sub(r"\1", markdown_text(definitions))
+    return f"{description}\n\n**Metric definitions** (docs/metrics.md, section {table.name})\n\n{definitions}"
 
 
 def column_schema(table: ReportTable, types: Mapping[str, str] | None = None) -> dg.TableSchema:
@@ -42,15 +73,21 @@ def column_schema(table: ReportTable, types: Mapping[str, str] | None = None) ->
     ])
 
 
+def unbroken(text: str) -> str:
+    """A date as one unbreakable word (non-breaking hyphen and space), so that the UI's narrow
+    columns never wrap a month into "2026-" / "10"."""
+    return text.replace("-", "\u2011").replace(" ", "\u00a0")
+
+
 def cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (float, Decimal)):
         return f"{value:,.2f}"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return unbroken(value.strftime("%Y-%m-%d %H:%M"))
     if isinstance(value, date):
-        return value.isoformat()[:7] if value.day == 1 else value.isoformat()
+        return unbroken(value.isoformat()[:7] if value.day == 1 else value.isoformat())
     return str(value).replace("|", "\\|")
 
 
@@ -88,8 +125,10 @@ def _is_whole(value: int | float | Decimal) -> bool:
 
 def headline_metadata(sql_client: Any, table: ReportTable, literals: Mapping[str, str],
                       report_schema: str = REPORT_SCHEMA) -> dict[str, dg.MetadataValue]:
-    """The header's headline query (one row of numbers) as numeric metadata, for Dagster's plots.
-    A NULL (nothing to measure this run) is left out rather than recorded as 0."""
+    """The header's headline query (one row) as metadata: numbers for Dagster's plots, rounded to
+    `HEADLINE_DIGITS` decimals for reading (the tables keep full precision), and the `period`
+    they describe as text. A NULL (nothing to measure this run) is left out rather than recorded
+    as 0."""
     if not table.headline:
         return {}
     query = render(table.headline, literals, report_schema, name=table.name)
@@ -100,7 +139,10 @@ def headline_metadata(sql_client: Any, table: ReportTable, literals: Mapping[str
     for column, value in zip(columns, rows[0]):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
+        if column == PERIOD_COLUMN:
+            metadata[column] = dg.MetadataValue.text(str(value))
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             raise ReportSqlError(f"{table.name}.sql: headline column {column} is not a number ({value!r})")
-        metadata[column] = dg.MetadataValue.int(int(value)) if _is_whole(value) else dg.MetadataValue.float(float(value))
+        metadata[column] = dg.MetadataValue.int(int(value)) if _is_whole(value) else dg.MetadataValue.float(round(float(value), HEADLINE_DIGITS))
     return metadata

@@ -27,7 +27,8 @@ table is (parsed into `ReportTable`):
     --   <query shown as the asset's markdown preview; default: select * from the table>
     --
     -- headline:
-    --   <query returning one row of numbers, recorded as numeric metadata per run>
+    --   <query returning one row of numbers, recorded as numeric metadata per run (rounded to two
+    --   decimals), and optionally a text column `period` saying which month or window they describe>
 
 `columns:` is required and lists every column of the result, in order. The preview and
 headline queries may use `{{report.<table>}}` and the parameters, not raw tables.

@@ -24,7 +24,7 @@ with milestone_times as (
 ),
 times as (
     select
-        i.id as incident_id, i.number, i.name, i.severity, i.priority, i.current_milestone,
+        i.id as incident_id, i.number, i.name, i.severity, i.priority, i.current_milestone, i.incident_url,
         coalesce(mt.started_ms, i.started_at, i.created_at) as started_at,
         mt.detected_at, mt.acknowledged_at, mt.identified_at, mt.mitigated_at,
         coalesce(mt.resolved_ms, mt.retrospective_ms) as resolved_at,
@@ -50,7 +50,7 @@ raw_durations as (
     from times as t
 )
 select
-    incident_id, number, name, severity, priority, current_milestone,
+    incident_id, number, name, severity, priority, current_milestone, incident_url,
     started_at, detected_at, acknowledged_at, identified_at, mitigated_at, resolved_at,
     postmortem_completed_at, closed_at,
     case when raw_detect >= 0 then raw_detect end as seconds_to_detect,

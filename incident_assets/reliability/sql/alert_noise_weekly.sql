@@ -24,7 +24,7 @@
 --   select week, team_name, alerts, linked_to_incident, linked_pct, business_hours, off_hours, sleep_hours, p50_minutes from {{report.alert_noise_weekly}} order by week desc, alerts desc, team_name
 --
 -- headline:
---   select coalesce(sum(alerts), 0) as alerts, coalesce(sum(linked_to_incident), 0) as linked_to_incident, coalesce(sum(sleep_hours), 0) as alerts_in_sleep_hours from {{report.alert_noise_weekly}} where team_id = 'all' and week = (select max(week) from {{report.alert_noise_weekly}})
+--   select 'week of ' || min(cast(week as text)) || ' (the latest week with alerts)' as period, coalesce(sum(alerts), 0) as alerts, coalesce(sum(linked_to_incident), 0) as linked_to_incident, coalesce(sum(sleep_hours), 0) as alerts_in_sleep_hours from {{report.alert_noise_weekly}} where team_id = 'all' and week = (select max(week) from {{report.alert_noise_weekly}})
 with linked as (
     select distinct _dlt_parent_id as alert_row from {{raw.alerts__incidents}} where id is not null
 ),

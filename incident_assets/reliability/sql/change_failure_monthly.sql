@@ -23,8 +23,9 @@
 --   from {{report.change_failure_monthly}} where service_id = 'all' order by month desc
 --
 -- headline:
---   select max(change_failure_rate) as change_failure_rate_last_complete_month,
---     max(restore_p50_seconds) / 60 as restore_p50_minutes_last_complete_month
+--   select substr(cast(cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date) as text), 1, 7) || ' (last complete month)' as period,
+--     max(change_failure_rate) as change_failure_rate,
+--     max(restore_p50_seconds) / 60 as restore_p50_minutes
 --   from {{report.change_failure_monthly}}
 --   where service_id = 'all'
 --     and month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)

@@ -18,7 +18,7 @@
 --   is_reportable: whether the incident counts in the reports
 --   problem: missing_started, negative_duration, milestone_order, unknown_service, future_timestamp,
 --     missing_impact_condition or stale_open
---   detail: what exactly is wrong (fields, services, days open)
+--   detail: what exactly is wrong (fields, services by name, days open)
 --
 -- preview:
 --   select problem, count(*) as incidents, count(case when is_reportable then 1 end) as reportable,
@@ -73,7 +73,8 @@ out_of_order as (
 ),
 unknown_service as (
     select d.incident_id, 'unknown_service' as problem,
-        string_agg(d.dimension_id, ', ' order by d.dimension_id) as detail
+        string_agg(coalesce(d.dimension_name, d.dimension_id), ', '
+                   order by coalesce(d.dimension_name, d.dimension_id)) as detail
     from {{report.incident_dimensions}} as d
     where d.dimension = 'service'
       and not exists (select 1 from {{raw.services}} as s where s.id = d.dimension_id)
@@ -93,8 +94,11 @@ future as (
 ),
 missing_impact_condition as (
     select i.incident_id, 'missing_impact_condition' as problem,
-        string_agg(i.service_id, ', ' order by i.service_id) as detail
+        string_agg(coalesce(d.dimension_name, i.service_id), ', '
+                   order by coalesce(d.dimension_name, i.service_id)) as detail
     from {{report.service_impact_intervals}} as i
+    left join {{report.incident_dimensions}} as d
+        on d.incident_id = i.incident_id and d.dimension = 'service' and d.dimension_id = i.service_id
     where i.impact_entries = 0
     group by i.incident_id
 ),

@@ -9,6 +9,7 @@
 --   severity: severity slug as loaded (NULL stays NULL)
 --   priority: priority slug as loaded
 --   current_milestone: the incident's current milestone slug
+--   incident_url: link to the incident in the incident tool, as the API gives it
 --   started_at: the started milestone, else the started_at field, else created_at
 --   detected_at: earliest detected milestone
 --   acknowledged_at: earliest acknowledged milestone
@@ -64,7 +65,7 @@ with milestone_times as (
 ),
 times as (
     select
-        i.id as incident_id, i.number, i.name, i.severity, i.priority, i.current_milestone,
+        i.id as incident_id, i.number, i.name, i.severity, i.priority, i.current_milestone, i.incident_url,
         coalesce(mt.started_ms, i.started_at, i.created_at) as started_at,
         mt.detected_at, mt.acknowledged_at, mt.identified_at, mt.mitigated_at,
         coalesce(mt.resolved_ms, mt.retrospective_ms) as resolved_at,
@@ -113,7 +114,7 @@ raw_durations as (
     from raw_micros as t
 )
 select
-    incident_id, number, name, severity, priority, current_milestone,
+    incident_id, number, name, severity, priority, current_milestone, incident_url,
     started_at, detected_at, acknowledged_at, identified_at, mitigated_at, resolved_at,
     postmortem_completed_at, closed_at,
     case when raw_detect >= 0 then raw_detect end as seconds_to_detect,

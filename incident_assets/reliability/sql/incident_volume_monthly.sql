@@ -18,8 +18,9 @@
 --   where dimension in ('severity', 'all') order by month desc, severity
 --
 -- headline:
---   select coalesce(sum(incidents_started), 0) as incidents_started_last_complete_month,
---     coalesce(sum(incidents_resolved), 0) as incidents_resolved_last_complete_month
+--   select substr(cast(cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date) as text), 1, 7) || ' (last complete month)' as period,
+--     coalesce(sum(incidents_started), 0) as incidents_started,
+--     coalesce(sum(incidents_resolved), 0) as incidents_resolved
 --   from {{report.incident_volume_monthly}}
 --   where dimension = 'all'
 --     and month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)

@@ -41,7 +41,8 @@
 --   order by month desc, metric desc, severity
 --
 -- headline:
---   select max(case when metric = 'acknowledge' then p50_seconds end) / 60 as mtta_p50_minutes,
+--   select substr(cast(cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date) as text), 1, 7) || ' (last complete month)' as period,
+--     max(case when metric = 'acknowledge' then p50_seconds end) / 60 as mtta_p50_minutes,
 --     max(case when metric = 'acknowledge' then p90_seconds end) / 60 as mtta_p90_minutes,
 --     max(case when metric = 'resolve' then p50_seconds end) / 60 as mttr_p50_minutes,
 --     max(case when metric = 'resolve' then p90_seconds end) / 60 as mttr_p90_minutes

@@ -23,7 +23,9 @@
 --   select month, user_name, incidents, incidents_as_commander, business_hours, off_hours, sleep_hours, effort_hours from {{report.responder_load_monthly}} order by month desc, incidents desc, user_name
 --
 -- headline:
---   select count(distinct user_id) as responders, coalesce(sum(incidents), 0) as incident_assignments, coalesce(sum(sleep_hours), 0) as incidents_in_sleep_hours, coalesce(sum(effort_hours), 0) as effort_hours from {{report.responder_load_monthly}} where month = (select max(month) from {{report.responder_load_monthly}})
+--   select substr(cast(cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date) as text), 1, 7) || ' (last complete month)' as period,
+--     count(distinct user_id) as responders, coalesce(sum(incidents), 0) as incident_assignments, coalesce(sum(sleep_hours), 0) as incidents_in_sleep_hours, coalesce(sum(effort_hours), 0) as effort_hours
+--   from {{report.responder_load_monthly}} where month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)
 with assignments as (
     select
         f.incident_id, f.started_at, f.resolved_at, ra.user__id as user_id,

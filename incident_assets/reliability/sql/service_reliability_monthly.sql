@@ -25,8 +25,9 @@
 --   from {{report.service_reliability_monthly}} order by month desc, availability_pct, service_name
 --
 -- headline:
---   select min(availability_pct) as worst_availability_pct_last_complete_month,
---     count(case when availability_pct < 99.5 then 1 end) as services_below_99_5_pct_last_complete_month
+--   select substr(cast(cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date) as text), 1, 7) || ' (last complete month)' as period,
+--     min(availability_pct) as worst_availability_pct,
+--     count(case when availability_pct < 99.5 then 1 end) as services_below_99_5_pct
 --   from {{report.service_reliability_monthly}}
 --   where month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)
 with bounds as (

@@ -27,7 +27,9 @@
 --   from {{report.slo_error_budget}} order by budget_consumed_pct desc, service_name
 --
 -- headline:
---   select count(case when budget_consumed_pct > 100 then 1 end) as services_over_budget,
+--   select substr(cast({{as_of}} at time zone 'UTC' - interval '720 hours' as text), 1, 10) || ' to '
+--       || substr(cast({{as_of}} at time zone 'UTC' as text), 1, 10) || ' (30 days)' as period,
+--     count(case when budget_consumed_pct > 100 then 1 end) as services_over_budget,
 --     max(budget_consumed_pct) as worst_budget_consumed_pct
 --   from {{report.slo_error_budget}}
 with window_bounds as (
