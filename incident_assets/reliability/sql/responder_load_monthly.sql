@@ -24,10 +24,11 @@
 --
 -- headline:
 --   select count(distinct user_id) as responders, coalesce(sum(incidents), 0) as incident_assignments, coalesce(sum(sleep_hours), 0) as incidents_in_sleep_hours, coalesce(sum(effort_hours), 0) as effort_hours from {{report.responder_load_monthly}} where month = (select max(month) from {{report.responder_load_monthly}})
+with
 -- Each user's assignments are collapsed per incident row first, on dlt's short row ids, and
--- the incident's times, month and hours bucket are worked out once per incident, not once per
+-- the incident's times and hours bucket are worked out once per incident, not once per
 -- assignment (incidents are merged on id: one row per incident).
-with user_incident_roles as (
+user_incident_roles as (
     select
         ra._dlt_parent_id as incident_row, ra.user__id as user_id,
         max(case when lower(ra.incident_role__name) like '%commander%' then 1 else 0 end) as as_commander,
