@@ -174,21 +174,19 @@ REPORT_DUCKDB_SETTINGS = {"memory_limit": "1GB"}
 
 @contextmanager
 def report_settings(sql_client: Any) -> Iterator[None]:
-    """`REPORT_DUCKDB_SETTINGS` on a DuckDB client for the duration, then the previous values
-    back (DuckDB's settings hold for the whole database, not one connection); other engines
-    are left as they are."""
+    """`REPORT_DUCKDB_SETTINGS` on a DuckDB client for the duration, then DuckDB's defaults back
+    (its settings hold for the whole database while it is open, not for one connection; the
+    project sets them nowhere else). Other engines are left as they are."""
     if not isinstance(getattr(sql_client, "native_connection", None), duckdb.DuckDBPyConnection):
         yield
         return
-    previous = {name: sql_client.execute_sql(f"select current_setting({_quoted(name)})")[0][0]
-                for name in REPORT_DUCKDB_SETTINGS}
     for name, value in REPORT_DUCKDB_SETTINGS.items():
         sql_client.execute_sql(f"set {name} = {_quoted(value)}")
     try:
         yield
     finally:
-        for name, value in previous.items():
-            sql_client.execute_sql(f"set {name} = {_quoted(str(value))}")
+        for name in REPORT_DUCKDB_SETTINGS:
+            sql_client.execute_sql(f"reset {name}")
 
 
 def _quoted(text: str) -> str:
