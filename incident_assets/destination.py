@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from contextlib import contextmanager
 from pathlib import Path
+from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
 import dagster as dg
