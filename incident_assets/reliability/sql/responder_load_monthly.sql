@@ -24,11 +24,10 @@
 --
 -- headline:
 --   select count(distinct user_id) as responders, coalesce(sum(incidents), 0) as incident_assignments, coalesce(sum(sleep_hours), 0) as incidents_in_sleep_hours, coalesce(sum(effort_hours), 0) as effort_hours from {{report.responder_load_monthly}} where month = (select max(month) from {{report.responder_load_monthly}})
-with
--- Each user's assignments are collapsed per incident row first, on dlt's short row ids, and
--- the incident's times and hours bucket are worked out once per incident, not once per
--- assignment (incidents are merged on id: one row per incident).
-user_incident_roles as (
+with assignments as (
+    -- Each user's assignments are collapsed per incident row first, on dlt's short row ids, and
+    -- the incident's times and hours bucket are worked out once per incident (`reportable`),
+    -- not once per assignment (incidents are merged on id: one row per incident).
     select
         ra._dlt_parent_id as incident_row, ra.user__id as user_id,
         max(case when lower(ra.incident_role__name) like '%commander%' then 1 else 0 end) as as_commander,
@@ -52,7 +51,7 @@ bucketed as (
         u.user_id, r.started_at, r.bucket, u.as_commander, u.assigned_name,
         greatest(coalesce(cast(extract(epoch from (coalesce(r.resolved_at, {{as_of}}) - u.first_assigned_at))
                                as double precision), 0), 0) / 3600 as effort_hours
-    from user_incident_roles as u
+    from assignments as u
     join reportable as r on r.incident_row = u.incident_row
 ),
 per_month as (
