@@ -3,8 +3,8 @@
 `sql_before/<table>.sql` holds each report's SQL as it was before it was rewritten for speed
 (the reference formulation). Both chains run over the same loaded data: the current SQL into
 the report schema, the reference SQL into a schema of its own, and every table must come out
-identical, row for row. The one tolerance is for averages, whose last bits depend on the
-order in which the engine adds the values up.
+identical, row for row. The one tolerance is for averages and sums of doubles, whose last bits
+depend on the order in which the engine adds the values up.
 
 When a table's definition changes on purpose, change its reference file the same way.
 """
@@ -12,13 +12,14 @@ When a table's definition changes on purpose, change its reference file the same
 from __future__ import annotations
 
 import math
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from incident_assets.destination import current_destination
+from incident_assets.destination import DestinationResource
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.reliability.runner import ReportParams, render, report_tables, run_reports
 from incident_assets.simulator import Simulator
@@ -30,8 +31,8 @@ from incident_assets_tests.reliability_inputs import loaded_destination
 BEFORE_DIR = Path(__file__).parent / "sql_before"
 BEFORE_SCHEMA = "reliability_before"
 SIMULATOR_AS_OF = datetime(2026, 10, 20, 12, tzinfo=timezone.utc)  # inside the simulator's data
-# (table, column) whose values are averages: compared to a relative 1e-12
-AVERAGES = {("mttx_monthly", "mean_seconds")}
+# (table, column) whose values are averages or sums of doubles: compared to a relative 1e-12
+AVERAGES = {("mttx_monthly", "mean_seconds"), ("responder_load_monthly", "effort_hours")}
 PARAMS = {
     "defaults": {},
     "other settings": {"change_window": timedelta(minutes=90), "retrospective_due": timedelta(days=3),
@@ -78,7 +79,10 @@ def compare_chains(sql: Any, params: ReportParams) -> dict[str, int]:
     literals = params.literals()
     sql.execute_sql(f"create schema if not exists {BEFORE_SCHEMA}")
     references = reference_tables()
-    for name, template in references.items():
+    # the reference chain is whole: a table without a reference runs its current SQL over the
+    # reference chain's inputs
+    chain = {name: references.get(name, table.template) for name, table in report_tables().items()}
+    for name, template in chain.items():
         sql.execute_sql(f"drop table if exists {BEFORE_SCHEMA}.{name}")
         sql.execute_sql(f"create table {BEFORE_SCHEMA}.{name} as\n"
                         f"{render(template, literals, report_schema=BEFORE_SCHEMA, name=name)}")
@@ -86,24 +90,46 @@ def compare_chains(sql: Any, params: ReportParams) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory) -> Any:
-    """The simulator's incidents loaded through the project; yields a connected SQL client."""
+def simulated_db(tmp_path_factory) -> Path:
+    """The simulator's incidents loaded through the project into a DuckDB file."""
     db = tmp_path_factory.mktemp("equivalence") / "incidents.duckdb"
     with Simulator(incidents=600, seed=11) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, db)
         assert materialize([incident_api_assets]).success
-        with current_destination().sql_client() as sql:
-            yield sql
+    return db
+
+
+def connected(db: Path) -> Any:
+    """A SQL client of the project's destination on `db` (a context manager)."""
+    return DestinationResource(duckdb_file=str(db)).sql_client()
 
 
 @pytest.mark.parametrize("settings", PARAMS.values(), ids=PARAMS.keys())
-def test_simulated_data_gives_the_same_tables(simulated, settings):
-    rows = compare_chains(simulated, ReportParams(as_of=SIMULATOR_AS_OF, **settings))
+def test_simulated_data_gives_the_same_tables(simulated_db, settings):
+    with connected(simulated_db) as sql:
+        rows = compare_chains(sql, ReportParams(as_of=SIMULATOR_AS_OF, **settings))
+        (failed,), = fetch(sql, "select sum(n_failed_changes) from reliability.change_failure_monthly")[1]
     assert rows.keys() == {p.stem for p in BEFORE_DIR.glob("*.sql")}
     # every compared table has rows, so the comparison is not vacuous; some changes failed
     assert all(rows.values()), rows
-    (failed,), = fetch(simulated, "select sum(n_failed_changes) from reliability.change_failure_monthly")[1]
     assert failed > 0
+
+
+def test_incidents_without_impact_entries_give_the_same_tables(simulated_db, tmp_path):
+    """No incident says how it hurts its services: every listed service is a missing impact
+    condition (incidents listing one, two and more services), and every downtime weighs 1, so no
+    service has intervals weighing 0."""
+    db = tmp_path / "no_impacts.duckdb"
+    shutil.copyfile(simulated_db, db)
+    with connected(db) as sql:
+        sql.execute_sql("delete from incident_api.incidents__impacts")
+        rows = compare_chains(sql, ReportParams(as_of=SIMULATOR_AS_OF))
+        _, listed = fetch(sql, "select distinct least(length(detail) - length(replace(detail, ',', '')) + 1, 3) "
+                               "from reliability.data_quality_issues where problem = 'missing_impact_condition'")
+        _, weights = fetch(sql, "select distinct weight from reliability.service_impact_intervals")
+    assert sorted(listed) == [(1,), (2,), (3,)]
+    assert weights == [(1.0,)]
+    assert rows["service_downtime_pieces"] > 0
 
 
 @pytest.mark.parametrize("settings", PARAMS.values(), ids=PARAMS.keys())

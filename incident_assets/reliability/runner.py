@@ -49,7 +49,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
-from incident_assets.destination import schema_columns
+from incident_assets.destination import report_settings, schema_columns
 from incident_assets.settings import DEFAULT_TIMEZONE, checked_timezone
 from incident_assets.reliability.inputs import RAW_INPUTS
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA
@@ -471,14 +471,15 @@ def run_reports(sql_client: Any, params: ReportParams, tables: Iterable[str] | N
     # the views the selected tables read (a report step refreshes only its own)
     create_input_views(sql_client, tables={t for name in selected for t in available[name].raw_inputs})
     sql_client.execute_sql(f"create schema if not exists {report_schema}")
-    for table in available.values():
-        if table.name not in selected:
-            continue
-        select = render(table.template, literals, report_schema, name=table.name)
-        qualified = f"{report_schema}.{table.name}"
-        with sql_client.begin_transaction():
-            sql_client.execute_sql(f"drop table if exists {qualified}")
-            sql_client.execute_sql(f"create table {qualified} as\n{select}")
-        (count,), = _query_rows(sql_client, f"select count(*) from {qualified}")
-        columns = schema_columns(sql_client, report_schema, table.name).get(table.name, [])
-        yield TableResult(table.name, select, int(count), tuple(columns))
+    with report_settings(sql_client):
+        for table in available.values():
+            if table.name not in selected:
+                continue
+            select = render(table.template, literals, report_schema, name=table.name)
+            qualified = f"{report_schema}.{table.name}"
+            with sql_client.begin_transaction():
+                sql_client.execute_sql(f"drop table if exists {qualified}")
+                sql_client.execute_sql(f"create table {qualified} as\n{select}")
+            (count,), = _query_rows(sql_client, f"select count(*) from {qualified}")
+            columns = schema_columns(sql_client, report_schema, table.name).get(table.name, [])
+            yield TableResult(table.name, select, int(count), tuple(columns))

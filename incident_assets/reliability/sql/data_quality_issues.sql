@@ -31,19 +31,15 @@
 --     count(case when problem = 'stale_open' then 1 end) as stale_open,
 --     count(case when problem = 'unknown_service' then 1 end) as unknown_service
 --   from {{report.data_quality_issues}}
-with started_milestones as (
-    -- incidents with a `started` milestone (filtered before the join: most milestones are not)
-    select i.id as incident_id
-    from {{raw.incidents}} as i join {{raw.incidents__milestones}} as m on m._dlt_parent_id = i._dlt_id
-    where m.type = 'started'
-),
-missing_started as (
+with missing_started as (
     select i.id as incident_id, 'missing_started' as problem,
         case when i.started_at is not null then 'started_at from the incident''s started_at field'
              when i.created_at is not null then 'started_at from created_at'
              else 'no start time' end as detail
     from {{raw.incidents}} as i
-    where not exists (select 1 from started_milestones as m where m.incident_id = i.id)
+    -- on the incident's own row id (incidents are merged on id: one row per incident)
+    where not exists (select 1 from {{raw.incidents__milestones}} as m
+                      where m._dlt_parent_id = i._dlt_id and m.type = 'started')
 ),
 negative as (
     select f.incident_id, 'negative_duration' as problem,
@@ -92,15 +88,34 @@ future as (
     select incident_id, 'future_timestamp' as problem, string_agg(what, ', ' order by what) as detail
     from future_fields group by incident_id
 ),
-missing_impact_condition as (
-    select i.incident_id, 'missing_impact_condition' as problem,
-        string_agg(coalesce(d.dimension_name, i.service_id), ', '
-                   order by coalesce(d.dimension_name, i.service_id)) as detail
+missing_impact_services as (
+    -- one row per incident and service (the bridge has no duplicates), named when the catalog knows it
+    select i.incident_id, coalesce(d.dimension_name, i.service_id) as service_label
     from {{report.service_impact_intervals}} as i
     left join {{report.incident_dimensions}} as d
         on d.incident_id = i.incident_id and d.dimension = 'service' and d.dimension_id = i.service_id
     where i.impact_entries = 0
-    group by i.incident_id
+),
+missing_impact_counts as (
+    select incident_id, count(*) as services, min(service_label) as first_label,
+        max(service_label) as last_label
+    from missing_impact_services
+    group by incident_id
+),
+-- One or two services (nearly every incident) are listed from min and max: an ordered string
+-- aggregate per incident costs several times more.
+missing_impact_condition as (
+    select incident_id, 'missing_impact_condition' as problem,
+        case when services = 1 then first_label else first_label || ', ' || last_label end as detail
+    from missing_impact_counts
+    where services <= 2
+    union all
+    select s.incident_id, 'missing_impact_condition',
+        string_agg(s.service_label, ', ' order by s.service_label)
+    from missing_impact_services as s
+    join missing_impact_counts as c on c.incident_id = s.incident_id
+    where c.services > 2
+    group by s.incident_id
 ),
 stale_open as (
     select f.incident_id, 'stale_open' as problem,

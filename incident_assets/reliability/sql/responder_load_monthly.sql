@@ -27,33 +27,34 @@
 --     count(distinct user_id) as responders, coalesce(sum(incidents), 0) as incident_assignments, coalesce(sum(sleep_hours), 0) as incidents_in_sleep_hours, coalesce(sum(effort_hours), 0) as effort_hours
 --   from {{report.responder_load_monthly}} where month = cast(date_trunc('month', {{as_of}} at time zone 'UTC') - interval '1 month' as date)
 with assignments as (
+    -- Each user's assignments are collapsed per incident row first, on dlt's short row ids, and
+    -- the incident's times and hours bucket are worked out once per incident (`reportable`),
+    -- not once per assignment (incidents are merged on id: one row per incident).
     select
-        f.incident_id, f.started_at, f.resolved_at, ra.user__id as user_id,
-        ra.user__name as assigned_name, ra.created_at as assigned_at,
-        lower(ra.incident_role__name) like '%commander%' as is_commander
+        ra._dlt_parent_id as incident_row, ra.user__id as user_id,
+        max(case when lower(ra.incident_role__name) like '%commander%' then 1 else 0 end) as as_commander,
+        min(ra.user__name) as assigned_name,
+        min(ra.created_at) as first_assigned_at
+    from {{raw.incidents__role_assignments}} as ra
+    where lower(ra.status) = 'active' and ra.user__id is not null
+    group by ra._dlt_parent_id, ra.user__id
+),
+reportable as (
+    select i._dlt_id as incident_row, f.started_at, f.resolved_at, h.bucket
     from {{report.incident_facts}} as f
     join {{raw.incidents}} as i on i.id = f.incident_id
-    join {{raw.incidents__role_assignments}} as ra on ra._dlt_parent_id = i._dlt_id
-    where f.is_reportable and lower(ra.status) = 'active' and ra.user__id is not null
-),
--- one row per user and incident (a user with several roles counts the incident once), so the
--- counts below need no distinct and the bucket and effort are computed once per row
-user_incidents as (
-    select
-        user_id, incident_id, started_at,
-        max(case when is_commander then 1 else 0 end) as as_commander,
-        min(assigned_name) as assigned_name,
-        greatest(coalesce(cast(extract(epoch from (coalesce(resolved_at, {{as_of}}) - min(assigned_at)))
-                               as double precision), 0), 0) / 3600 as effort_hours
-    from assignments
-    group by user_id, incident_id, started_at, resolved_at
+    left join {{hours_of_week}} as h
+        on h.day_of_week = extract(isodow from f.started_at at time zone {{timezone}})
+        and h.hour = extract(hour from f.started_at at time zone {{timezone}})
+    where f.is_reportable
 ),
 bucketed as (
-    select u.*, h.bucket
-    from user_incidents as u
-    left join {{hours_of_week}} as h
-        on h.day_of_week = extract(isodow from u.started_at at time zone {{timezone}})
-        and h.hour = extract(hour from u.started_at at time zone {{timezone}})
+    select
+        u.user_id, r.started_at, r.bucket, u.as_commander, u.assigned_name,
+        greatest(coalesce(cast(extract(epoch from (coalesce(r.resolved_at, {{as_of}}) - u.first_assigned_at))
+                               as double precision), 0), 0) / 3600 as effort_hours
+    from assignments as u
+    join reportable as r on r.incident_row = u.incident_row
 ),
 per_month as (
     select

@@ -33,12 +33,16 @@ with impacts as (
     from {{report.service_impact_intervals}}
     where is_reportable and impact_end > impact_start
 ),
--- level 0 (every interval) and each distinct positive weight of the service
+-- Each distinct weight of the service. The lowest one (the base) holds every interval of the
+-- service, so its islands are the incident pieces; each positive one is a weighted level.
+-- Level 0 is only a layer of its own when some interval weighs 0: otherwise its intervals are
+-- exactly the lowest positive level's, and merging them twice would double the work.
 levels as (
-    select service_id, level, level - coalesce(lag(level) over (partition by service_id order by level),
-                                               cast(0.0 as double precision)) as level_step
-    from (select distinct service_id, cast(0.0 as double precision) as level from impacts
-          union select distinct service_id, weight from impacts where weight > 0) as l
+    select service_id, level,
+        level - coalesce(lag(level) over (partition by service_id order by level),
+                         cast(0.0 as double precision)) as level_step,
+        level = min(level) over (partition by service_id) as is_base
+    from (select distinct service_id, weight as level from impacts) as l
 ),
 maintenance as (
     select mi.impact__id as service_id, m.starts_at as interval_start, least(m.ends_at, {{as_of}}) as interval_end
@@ -51,17 +55,18 @@ maintenance as (
 -- every set of intervals to merge: a service's incidents at each level (layer = level), and its
 -- maintenances (layer = -1)
 layered as (
-    select i.service_id, l.level as layer, l.level_step, i.interval_start, i.interval_end
+    select i.service_id, l.level as layer, l.level_step, l.is_base, i.interval_start, i.interval_end
     from impacts as i
     join levels as l on l.service_id = i.service_id and l.level <= i.weight
     union all
-    select service_id, cast(-1.0 as double precision), cast(0.0 as double precision), interval_start, interval_end
+    select service_id, cast(-1.0 as double precision), cast(0.0 as double precision), false,
+        interval_start, interval_end
     from maintenance
 ),
--- Merged into islands, ordered by interval_start alone. Ties need no tie-break: of the intervals
--- starting at the same instant only the first one seen can start an island (each one ends after
--- it starts, so it covers the others' start), and the running island count below includes all
--- of them (range frame, peers included), so every one gets the same island.
+-- Merged into islands, ordered by interval_start alone: an interval starts an island when it
+-- starts after every earlier one has ended (reach_before). Ties need no tie-break: of the
+-- intervals starting at the same instant only the first one seen can start an island (each one
+-- ends after it starts, so it covers the others' start).
 ordered as (
     select y.*,
         max(y.interval_end) over (
@@ -70,23 +75,26 @@ ordered as (
         ) as reach_before
     from layered as y
 ),
-numbered as (
-    select o.*,
-        sum(case when o.reach_before is null or o.interval_start > o.reach_before then 1 else 0 end) over (
-            partition by o.service_id, o.layer order by o.interval_start
-            range between unbounded preceding and current row
-        ) as island
-    from ordered as o
+island_starts as (
+    select service_id, layer, level_step, is_base, interval_start as island_start, reach_before
+    from ordered
+    where reach_before is null or interval_start > reach_before
 ),
+layer_reach as (
+    select service_id, layer, max(interval_end) as reach from layered group by service_id, layer
+),
+-- An island ends where the next one's reach_before says (everything before the next island is
+-- this island or earlier ones, which end sooner); the last one at the layer's reach.
 islands as (
-    select service_id, layer, min(level_step) as level_step,
-        min(interval_start) as island_start, max(interval_end) as island_end
-    from numbered
-    group by service_id, layer, island
+    select s.service_id, s.layer, s.level_step, s.is_base, s.island_start,
+        coalesce(lead(s.reach_before) over (partition by s.service_id, s.layer order by s.island_start),
+                 r.reach) as island_end
+    from island_starts as s
+    join layer_reach as r on r.service_id = s.service_id and r.layer = s.layer
 ),
 pieces as (
     select service_id, 'incident' as piece, cast(0.0 as double precision) as weight, island_start, island_end
-    from islands where layer = 0
+    from islands where is_base
     union all
     select service_id, 'maintenance', cast(0.0 as double precision), island_start, island_end
     from islands where layer < 0

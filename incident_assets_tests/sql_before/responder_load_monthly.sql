@@ -1,0 +1,76 @@
+-- How much incident work each responder carries per month: the reportable incidents where the
+-- user holds an active role assignment, by UTC month of the incident's started_at, how many of
+-- them started in business, off or sleep hours of the configured time zone, and the hours the
+-- user was on them. A user with several roles on one incident counts it once. Only months in
+-- which the user has such an incident have a row.
+--
+-- columns:
+--   month: calendar month (UTC) of the incident's started_at, written as its first day
+--   user_id: the assigned user
+--   user_name: the name in the users endpoint, else the name the assignment gives
+--   incidents: reportable incidents with an active role assignment of the user
+--   incidents_as_commander: those where one of the user's active roles is named like
+--     'commander' (any case)
+--   business_hours: those incidents that started in business hours (Monday-Friday
+--     08:00-18:00 local time)
+--   off_hours: those that started in off hours (weekdays 18:00-22:00, weekends 08:00-22:00)
+--   sleep_hours: those that started in sleep hours (22:00-08:00 any day)
+--   effort_hours: sum over those incidents of the hours from the user's earliest active
+--     assignment on it to its resolution (as_of while open); 0 for an incident when that span
+--     is empty or the assignment time is unknown
+--
+-- preview:
+--   select month, user_name, incidents, incidents_as_commander, business_hours, off_hours, sleep_hours, effort_hours from {{report.responder_load_monthly}} order by month desc, incidents desc, user_name
+--
+-- headline:
+--   select count(distinct user_id) as responders, coalesce(sum(incidents), 0) as incident_assignments, coalesce(sum(sleep_hours), 0) as incidents_in_sleep_hours, coalesce(sum(effort_hours), 0) as effort_hours from {{report.responder_load_monthly}} where month = (select max(month) from {{report.responder_load_monthly}})
+with assignments as (
+    select
+        f.incident_id, f.started_at, f.resolved_at, ra.user__id as user_id,
+        ra.user__name as assigned_name, ra.created_at as assigned_at,
+        lower(ra.incident_role__name) like '%commander%' as is_commander
+    from {{report.incident_facts}} as f
+    join {{raw.incidents}} as i on i.id = f.incident_id
+    join {{raw.incidents__role_assignments}} as ra on ra._dlt_parent_id = i._dlt_id
+    where f.is_reportable and lower(ra.status) = 'active' and ra.user__id is not null
+),
+-- one row per user and incident (a user with several roles counts the incident once), so the
+-- counts below need no distinct and the bucket and effort are computed once per row
+user_incidents as (
+    select
+        user_id, incident_id, started_at,
+        max(case when is_commander then 1 else 0 end) as as_commander,
+        min(assigned_name) as assigned_name,
+        greatest(coalesce(cast(extract(epoch from (coalesce(resolved_at, {{as_of}}) - min(assigned_at)))
+                               as double precision), 0), 0) / 3600 as effort_hours
+    from assignments
+    group by user_id, incident_id, started_at, resolved_at
+),
+bucketed as (
+    select u.*, h.bucket
+    from user_incidents as u
+    left join {{hours_of_week}} as h
+        on h.day_of_week = extract(isodow from u.started_at at time zone {{timezone}})
+        and h.hour = extract(hour from u.started_at at time zone {{timezone}})
+),
+per_month as (
+    select
+        cast(date_trunc('month', started_at at time zone 'UTC') as date) as month, user_id,
+        min(assigned_name) as assigned_name,
+        count(*) as incidents,
+        count(case when as_commander = 1 then 1 end) as incidents_as_commander,
+        count(case when bucket = 'business' then 1 end) as business_hours,
+        count(case when bucket = 'off' then 1 end) as off_hours,
+        count(case when bucket = 'sleep' then 1 end) as sleep_hours,
+        sum(effort_hours) as effort_hours
+    from bucketed
+    group by 1, user_id
+),
+user_names as (
+    select id, min(name) as name from {{raw.users}} group by id
+)
+select
+    m.month, m.user_id, coalesce(u.name, m.assigned_name) as user_name,
+    m.incidents, m.incidents_as_commander, m.business_hours, m.off_hours, m.sleep_hours, m.effort_hours
+from per_month as m
+left join user_names as u on u.id = m.user_id
