@@ -20,8 +20,12 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
+# Parallel test processes (pytest-xdist): most of the suite waits on HTTP, retries and Dagster
+# processes rather than the CPU, so more workers than cores pay off; PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 4
+
 test: install
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 demo: install
 	$(BIN)/python -m incident_assets.local demo $(PORT_ARGS) $(DEMO_ARGS)

@@ -1,4 +1,9 @@
-"""Shared fixtures: the simulator over real HTTP, and a project pointed at a temp DuckDB."""
+"""Shared fixtures: the simulator over real HTTP, and a project pointed at a temp DuckDB.
+
+`make test` runs the tests in parallel (pytest-xdist, `--dist loadgroup`): every fixture here
+is per process or per test (temp dirs, free ports, `test_<uuid>` databases), and the hook at
+the end keeps the tests that share an expensive module fixture on one worker.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from _pytest.nodeid import NodeId
 
 # dlt's working dir must stay out of the home directory, and be set before dlt is imported
 _DLT_DATA_DIR = tempfile.mkdtemp(prefix="incident-assets-dlt-")
@@ -82,3 +88,26 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         yield url
     finally:
         postgres.drop_database(postgres_server, url)
+
+
+# the longest chains of tests (a Dagster webserver and daemon, the benchmark run, the CLI runs):
+# handed out first, so that a worker does not start one of them when the others are done
+START_FIRST = ("test_webserver_e2e.py", "test_benchmarks_smoke.py", "test_cli.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker with `--dist loadgroup`: the tests that share a module- or
+    class-scoped fixture form one group (one worker builds that fixture once), and the longest
+    modules come first."""
+    if not getattr(config.option, "loadgroup", False):
+        return  # a serial run: order and groups do not matter
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs} if info else set()
+        if scopes & {"module", "class", "package"}:
+            # xdist groups by an `@<group>` suffix of the node id; xdist 3.8 cannot add it to
+            # pytest 9's structured ids (an `xdist_group` mark is silently ignored), so it is set here
+            item._id = NodeId.parse(f"{item.nodeid}@{item.path.name}")  # type: ignore[attr-defined]
+    rank = {name: i for i, name in enumerate(START_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the same on every worker
