@@ -6,13 +6,10 @@ Placeholder syntax, the only one the SQL files may use: `{{ name }}`.
 - `{{report.<table>}}`: another report table, e.g. `{{report.incident_facts}}`.
   These references are also the tables' dependencies (asset deps and run order).
 - `{{as_of}}`, `{{excluded_severities}}`, `{{slo_targets}}`, `{{slo_default_target_pct}}`,
-  `{{change_window}}`, `{{retrospective_due}}`, `{{timezone}}` (IANA name, for `ts at time zone
-  {{timezone}}`, the local wall-clock time), `{{hours_of_week}}` (see `HOURS_OF_WEEK`):
-  parameters, rendered by `ReportParams.literals()` as SQL literals from validated, typed values
-  (never from raw user strings).
-  `{{change_window}}`, `{{retrospective_due}}`, `{{impact_weights}}`, `{{min_change_pct}}`:
-  parameters, rendered by `ReportParams.literals()` as SQL literals from validated, typed values
-  (never from raw user strings).
+  `{{change_window}}`, `{{retrospective_due}}`, `{{impact_weights}}`, `{{min_change_pct}}`,
+  `{{timezone}}` (IANA name, for `ts at time zone {{timezone}}`, the local wall-clock time),
+  `{{hours_of_week}}` (see `HOURS_OF_WEEK`): parameters, rendered by `ReportParams.literals()`
+  as SQL literals from validated, typed values (never from raw user strings).
 An unknown or malformed placeholder fails the run before any SQL is sent.
 
 Each file starts with a header block of `--` comment lines, the one place that says what the
