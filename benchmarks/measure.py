@@ -126,12 +126,13 @@ def tree_memory_kb(pid: int) -> int:
 
 
 @contextmanager
-def simulator_process(incidents: int, seed: int = 7, flags: Sequence[str] = ()) -> Iterator[str]:
+def simulator_process(incidents: int, seed: int = 7, flags: Sequence[str] = (),
+                      messy: bool = False) -> Iterator[str]:
     """The simulator CLI in its own process (rate limit off unless `flags` say so); yields its
-    base URL."""
+    base URL. `messy`: a real account's records and ratios (the ingestion workload)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "incident_assets.simulator", "--port", "0",
-         "--incidents", str(incidents), "--seed", str(seed), *flags],
+         "--incidents", str(incidents), "--seed", str(seed), *(["--messy"] if messy else []), *flags],
         env=clean_env(), cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
