@@ -92,6 +92,9 @@ def run_child(args: Sequence[str], env: Mapping[str, str], timeout: float = 3600
     # Not `usage.ru_maxrss`: a forked child starts with the parent's resident pages, so its
     # ru_maxrss is never below the driver's RSS (which holds the in-thread simulator and DuckDB).
     result.setdefault("ru_maxrss_mb", usage.ru_maxrss / 1024)
+    # CPU time (user + system) of the child and its waited-for children: what a run costs,
+    # whatever else the machine is doing (wall times are shared with other work)
+    result.setdefault("cpu_s", round(usage.ru_utime + usage.ru_stime, 3))
     return ChildRun(wall, peak_kb / 1024, result)
 
 
