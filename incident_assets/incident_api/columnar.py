@@ -1,7 +1,7 @@
 """Endpoints as Arrow tables: the tables dlt's normalizer would make, built a page at a time.
 
-Why: incidents and alerts are the bulk of the data (100,000 incidents come with about a million
-child rows, and alerts are as many as the incidents or several times more), and dlt's relational
+Why: incidents, alerts and tickets are the bulk of the data (100,000 incidents come with about a
+million child rows, alerts and tickets are as many as the incidents or more), and dlt's relational
 normalizer nests them row by row in Python. Here a page is parsed once (pages.py), becomes one
 Arrow struct array, and its nested objects and lists become columns and child tables with
 vectorized Arrow operations (flatten.py), typed as dlt types them (coercion.py); dlt writes the
@@ -16,7 +16,7 @@ is a digest of the record id, the same in every load. Two ways to keep child tab
   changed incident replaces all its rows; an incident with no rows for a child table the
   destination already has sends a tombstone (`_dlt_deleted`, dlt's `hard_delete` hint) so the
   rows of a list that became empty go too; tombstones are never inserted.
-- replace (alerts, listed whole each run): every table of the endpoint is replaced, child
+- replace (alerts and tickets, listed whole each run): every table of the endpoint is replaced, child
   tables that got no rows this run included.
 """
 
@@ -39,6 +39,7 @@ from incident_assets.incident_api.flatten import (
     KEYS, LIST_IDX, LOAD_ID, PARENT_KEY, ROOT_KEY, ROW_KEY, Columns, Names, PageFlattener, RowByRow,
     RowFlattener)
 from incident_assets.incident_api.http import IncidentApiError
+from incident_assets.incident_api.mixed import Path, mixed_paths, settle
 from incident_assets.incident_api.pages import PageHook, json_paths, page_records
 
 # records per set of yielded tables: big enough for few parquet row groups, small in memory
@@ -70,6 +71,8 @@ class ArrowTables:
         # pages that took the row-by-row path, per reason (the first one is logged)
         self.row_by_row: Counter[str] = Counter()
         self.logger = get_dagster_logger("incident_api")
+        # fields found sent as a number here and a string there: settled on every page (mixed.py)
+        self.mixed: set[Path] = set()
 
     # --- hints -----------------------------------------------------------------------------
 
@@ -192,17 +195,32 @@ class ArrowTables:
         """One page as typed Arrow tables: vectorized, else (that page only) row by row."""
         root_ids = [digest128(r["id"]) for r in records]
         try:
-            data = pa.array(records)
+            data = self.struct_array(records, names, types)
             if not pa.types.is_struct(data.type):
                 raise RowByRow("records that are not JSON objects")
             columns: Columns = PageFlattener(names).page(self.root, data, pa.array(root_ids, pa.string()), load_id)
-        except (RowByRow, *ARROW_ERRORS) as e:
+        except (RowByRow, OverflowError, *ARROW_ERRORS) as e:  # OverflowError: an integer beyond 64 bits
             columns = self.row_by_row_columns(records, root_ids, load_id, names, str(e))
         try:
             return {table: self.typed_table(table, table_columns, types)
                     for table, table_columns in columns.items()}
         except UnsupportedValue as e:
             raise IncidentApiError(f"endpoint {self.root}: {e}") from None
+
+    def struct_array(self, records: list[dict[str, Any]], names: Names, types: ColumnTypes) -> pa.Array:
+        """The page as one Arrow array, fields of mixed scalar types settled first."""
+        for path in sorted(self.mixed):
+            settle(records, self.root, path, names, types)
+        try:
+            return pa.array(records)
+        except ARROW_ERRORS:
+            new = mixed_paths(records) - self.mixed
+            if not new:
+                raise
+        self.mixed |= new
+        for path in sorted(new):
+            settle(records, self.root, path, names, types)
+        return pa.array(records)
 
     def row_by_row_columns(self, records: list[dict[str, Any]], root_ids: list[str], load_id: str,
                            names: Names, reason: str) -> Columns:
@@ -261,7 +279,7 @@ class ArrowTables:
         declared = self.declared.get(table, {})
         fields = [pa.field(f.name, f.type, nullable=not non_null(table == self.root, f.name, declared))
                   for f in arrow.schema]
-        return pa.Table.from_arrays([c.combine_chunks() for c in arrow.columns], schema=pa.schema(fields))
+        return pa.Table.from_arrays(arrow.columns, schema=pa.schema(fields))
 
 
 def with_tombstones(rows: Optional[pa.Table], root_ids: pa.Array) -> pa.Table:

@@ -234,6 +234,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         nested={
             ("assignees",): hints(text=("name", "source", "email"), timestamps=()),
         },
+        # about 1.2 per incident on a real account: the biggest list after alerts
+        arrow=True,
     ),
     Endpoint(
         "alerts",

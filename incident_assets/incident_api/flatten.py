@@ -44,6 +44,10 @@ class Names:
             name = self._keys[key] = self.naming.normalize_identifier(key) if key and not key.isspace() else EMPTY_KEY
         return name
 
+    def alias(self, key: str, name: str) -> None:
+        """`key` is named `name` (a variant key, mixed.py)."""
+        self._keys[key] = name
+
     def table_key(self, key: str) -> str:
         name = self._tables.get(key)
         if name is None:

@@ -91,7 +91,12 @@ def incident(record: dict[str, Any], rng: random.Random) -> None:
 def payload(rng: random.Random) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in rng.sample(PAYLOAD_KEYS, rng.randint(1, 4)):
-        out[key] = number_or_text(rng, rng.randrange(100)) if key.startswith("value") else rng.choice(LABEL_TEXT)
+        if key.startswith("value"):
+            out[key] = number_or_text(rng, rng.randrange(100))
+        elif key == "threshold":  # a number from one monitor, a condition from another
+            out[key] = rng.randrange(100) if rng.random() < 0.5 else f"> {rng.randrange(100)} %"
+        else:
+            out[key] = rng.choice(LABEL_TEXT)
     return out
 
 
