@@ -92,6 +92,9 @@ def run_child(args: Sequence[str], env: Mapping[str, str], timeout: float = 3600
     # Not `usage.ru_maxrss`: a forked child starts with the parent's resident pages, so its
     # ru_maxrss is never below the driver's RSS (which holds the in-thread simulator and DuckDB).
     result.setdefault("ru_maxrss_mb", usage.ru_maxrss / 1024)
+    # CPU time (user + system) of the child and its waited-for children: what a run costs,
+    # whatever else the machine is doing (wall times are shared with other work)
+    result.setdefault("cpu_s", round(usage.ru_utime + usage.ru_stime, 3))
     return ChildRun(wall, peak_kb / 1024, result)
 
 
@@ -126,12 +129,13 @@ def tree_memory_kb(pid: int) -> int:
 
 
 @contextmanager
-def simulator_process(incidents: int, seed: int = 7, flags: Sequence[str] = ()) -> Iterator[str]:
+def simulator_process(incidents: int, seed: int = 7, flags: Sequence[str] = (),
+                      messy: bool = False) -> Iterator[str]:
     """The simulator CLI in its own process (rate limit off unless `flags` say so); yields its
-    base URL."""
+    base URL. `messy`: a real account's records and ratios (the ingestion workload)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "incident_assets.simulator", "--port", "0",
-         "--incidents", str(incidents), "--seed", str(seed), *flags],
+         "--incidents", str(incidents), "--seed", str(seed), *(["--messy"] if messy else []), *flags],
         env=clean_env(), cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

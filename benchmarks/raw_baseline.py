@@ -24,6 +24,7 @@ from incident_assets.simulator import DEFAULT_TOKEN
 PER_PAGE = 200
 BATCH_ROWS = 50_000  # rows per table buffered as dicts before becoming an Arrow table
 SCHEMA = "incident_api"
+VARIANT = {bool: "bool", int: "bigint", float: "double", str: "text"}  # dlt's variant suffixes
 
 
 class Tables:
@@ -32,6 +33,13 @@ class Tables:
     def __init__(self) -> None:
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.chunks: dict[str, list[pa.Table]] = {}
+        self.types: dict[tuple[str, str], type] = {}  # the first type seen per column
+
+    def column(self, table: str, name: str, value: Any) -> str:
+        """`name`, or dlt's variant column (`name__v_text`, ...) for a value whose type
+        differs from the column's first one (a field sent as a number here, text there)."""
+        first = self.types.setdefault((table, name), type(value))
+        return name if first is type(value) else f"{name}__v_{VARIANT.get(type(value), 'text')}"
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         rows = self.rows.setdefault(table, [])
@@ -68,7 +76,7 @@ def flatten(tables: Tables, table: str, record: dict[str, Any], json_columns: di
             elif isinstance(v, list):
                 children.append((name, v))
             else:
-                row[name] = v
+                row[tables.column(table, name, v)] = v
 
     walk("", record)
     row["_dlt_id"] = row_id
@@ -81,7 +89,7 @@ def flatten(tables: Tables, table: str, record: dict[str, Any], json_columns: di
             if isinstance(item, dict):
                 flatten(tables, child, item, json_columns, row_id, i)
             elif item is not None:
-                tables.add(child, {"value": item, "_dlt_id": uuid.uuid4().hex,
+                tables.add(child, {tables.column(child, "value", item): item, "_dlt_id": uuid.uuid4().hex,
                                    "_dlt_parent_id": row_id, "_dlt_list_idx": i})
 
 

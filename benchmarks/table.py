@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
+from benchmarks.throughput import endpoint_table
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 COLUMNS = ("scenario", "project median s", "baseline median s", "ratio", "peak RSS project MB",
            "peak RSS baseline MB", "target", "met?")
@@ -41,6 +43,15 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def results_text(rows: list[dict[str, Any]]) -> str:
+    """The results table, then the ingestion runs' throughput per endpoint."""
+    text = markdown_table(rows)
+    if any(r.get("endpoints") and r["kind"] == "ingest" for r in rows):
+        text += ("\n\nPer endpoint: records/s while its pages were served, on the server's clock "
+                 "(benchmarks/throughput.py)\n\n" + endpoint_table(rows))
+    return text
+
+
 def machine() -> dict[str, Any]:
     mem_kb = 0
     try:
@@ -65,7 +76,7 @@ def write_results(rows: list[dict[str, Any]], args: dict[str, Any], name: str = 
     json_path, md_path = directory / f"{name}.json", directory / f"{name}.md"
     json_path.write_text(json.dumps({"machine": info, "args": args, "rows": rows}, indent=2, default=str))
     md_path.write_text(
-        "# incident_assets benchmark\n\n" + markdown_table(rows) + "\n\n"
+        "# incident_assets benchmark\n\n" + results_text(rows) + "\n\n"
         f"Machine: {info['arch']}, {info['nproc']} CPUs, {info['memory_gb']} GB memory, "
         f"Python {info['python']}, {info['date']}.\n\nArguments: `{json.dumps(args)}`\n"
     )

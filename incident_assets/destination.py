@@ -68,14 +68,15 @@ class DestinationResource(dg.ConfigurableResource):
         configured = dlt.config.get("destination.duckdb.credentials", str)
         return Path(configured) if configured else DEFAULT_DUCKDB_PATH
 
-    def dlt_destination(self) -> Any:
-        """The dlt destination object, configured for the project's loads."""
+    def dlt_destination(self, connection: Optional[duckdb.DuckDBPyConnection] = None) -> Any:
+        """The dlt destination object, configured for the project's loads (DuckDB: through
+        `connection` when given, see `loading_pipeline`)."""
         name = self.destination_name()
         # catalogs are replaced through a staging dataset, in one transaction: a failed
         # load leaves the previous catalog in place
         if name == "duckdb":
             return dlt.destinations.duckdb(
-                credentials=str(self.duckdb_path()),
+                credentials=connection or str(self.duckdb_path()),
                 replace_strategy="insert-from-staging",
                 # DuckDB parallelizes each statement itself; concurrent jobs only add memory
                 # (measured in the README); small loads lose the overlap of per-job latency
@@ -99,14 +100,30 @@ class DestinationResource(dg.ConfigurableResource):
             return str(path.parent / f".{path.stem}.dlt")
         return str(DATA_DIR / ".dlt" / name)
 
-    def pipeline(self, pipelines_dir: Optional[str] = None) -> dlt.Pipeline:
+    def pipeline(self, pipelines_dir: Optional[str] = None,
+                 connection: Optional[duckdb.DuckDBPyConnection] = None) -> dlt.Pipeline:
         """The project's pipeline into this destination, working in `working_dir()`."""
         return dlt.pipeline(
             pipeline_name=PIPELINE_NAME,
-            destination=self.dlt_destination(),
+            destination=self.dlt_destination(connection),
             dataset_name=RAW_SCHEMA,
             pipelines_dir=pipelines_dir or self.working_dir(),
         )
+
+    @contextmanager
+    def loading_pipeline(self) -> Iterator[dlt.Pipeline]:
+        """The pipeline of one load, after `check`. DuckDB: one connection held open for the
+        whole load, so that dlt's load jobs take cursors of it; else each job opens the file
+        and closes (checkpoints) it again, most of a small load's time."""
+        self.check()
+        if self.destination_name() != "duckdb":
+            yield self.pipeline()
+            return
+        connection = duckdb.connect(str(self.duckdb_path()))
+        try:
+            yield self.pipeline(connection=connection)
+        finally:
+            connection.close()
 
     def sql_client(self) -> Any:
         """A SQL client of the destination (a context manager: one connection)."""

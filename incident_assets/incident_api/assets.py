@@ -106,13 +106,14 @@ def incident_api_assets(
     context: dg.AssetExecutionContext, dlt: DagsterDltResource, config: IngestionConfig,
     destination: DestinationResource,
 ) -> Iterator[Any]:
-    pipeline = destination.pipeline()
     try:
-        destination.check(pipeline)  # missing/wrong credentials: one clear message, before any request
-        events, failures, skipped = load_isolated(context, dlt, config, pipeline, destination.loader_file_format())
+        # missing/wrong credentials: one clear message, before any request
+        with destination.loading_pipeline() as pipeline:
+            events, failures, skipped = load_isolated(context, dlt, config, pipeline, destination.loader_file_format())
+            results = list(with_load_metadata(context, pipeline, events, skipped))
     except (PipelineStepFailed, UserFacingError) as e:
         raise dg.Failure(description=describe_failure(e)) from None
-    yield from with_load_metadata(context, pipeline, events, skipped)
+    yield from results
     for failure in failures.values():
         yield failure.observation()
     if failures:

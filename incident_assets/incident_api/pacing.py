@@ -2,11 +2,18 @@
 endpoint's thread, mounted under dlt's retrying session so that retries are paced too.
 
 By default the pacer is adaptive: full speed (a server without a limit costs nothing) until the
-server answers 429. That answer says the limit (`RateLimit-Limit` requests per window; the API's
-window is 10 s, assumed when the server does not say) and when to come back (`Retry-After`);
-from then on every thread holds to that pace for the rest of the run, so a rate-limited server
-sees only the few 429s that revealed its limit. A fixed pace (both numbers configured) starts
-paced; none at all (requests = 0) never waits.
+server answers 429. That answer says the limit (`RateLimit-Limit` requests per window; the
+window from `RateLimit-Policy`, else the API's documented 10 s) and when to come back
+(`Retry-After`); from then on every thread holds to that pace for the rest of the run, so a
+rate-limited server sees only the 429s of the requests in flight when the limit was reached.
+A fixed pace (both numbers configured) starts paced; none at all (requests = 0) never waits.
+
+The server counts a request when it arrives, which the client cannot see; it can only bound
+it: after the send, before the answer. So a request holds its place in the window from its
+send (while in flight) and is then dated by its answer, which is never earlier than the
+server's count. Dating it by its send instead, as this pacer first did, made any delay between
+the send and the server's count (a busy interpreter, a slow network) a 429 one window later,
+and needed a 5 % margin on every window to hide it.
 """
 
 from __future__ import annotations
@@ -25,16 +32,14 @@ from dlt.sources.helpers.requests import Client
 log = get_dagster_logger("incident_api")
 
 API_WINDOW_SECONDS = 10.0  # the API's documented window, when a 429 gives only the limit
-# the server counts arrivals, not sends: a little slack keeps network jitter from squeezing one
-# request too many into its window
-SLACK = 1.05
 # RateLimit-Policy (IETF draft): "50;w=10"
 POLICY_WINDOW = re.compile(r"\bw=(\d+(?:\.\d+)?)")
 
 
 class RequestPacer:
-    """At most `requests` sends in any sliding window of `seconds` (thread-safe), once a pace
-    is known. `adaptive` learns the pace from the server's first 429 instead."""
+    """At most `requests` requests in any sliding window of `seconds` (thread-safe), once a
+    pace is known: in flight, or answered within the last `seconds`. `adaptive` learns the
+    pace from the server's first 429 instead."""
 
     def __init__(self, requests: Optional[int] = None, seconds: Optional[float] = None,
                  adaptive: bool = False) -> None:
@@ -42,10 +47,11 @@ class RequestPacer:
             raise ValueError("a fixed pace needs requests >= 1 and seconds > 0")
         self.adaptive = adaptive
         self.requests: Optional[int] = requests
-        self.seconds: Optional[float] = seconds * SLACK if seconds else None
-        self._sent: collections.deque[float] = collections.deque(maxlen=10_000)
+        self.seconds: Optional[float] = seconds
+        self._answered: collections.deque[float] = collections.deque(maxlen=10_000)  # answer times
+        self._in_flight = 0
         self._resume_at = 0.0  # no send before this (a Retry-After seen by any thread)
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
 
     @property
     def enabled(self) -> bool:
@@ -64,39 +70,47 @@ class RequestPacer:
         return cls(requests, API_WINDOW_SECONDS if seconds is None else seconds)
 
     def wait(self) -> float:
-        """Blocks until one more send fits the pace, and counts it; returns its time."""
-        while True:
-            with self._lock:
+        """Blocks until one more request fits the pace and counts it in flight; returns the
+        time of its send. Every `wait` must be followed by one `answered`."""
+        with self._changed:
+            while True:
                 now = time.monotonic()
                 delay = self._delay(now)
                 if delay <= 0:
-                    self._sent.append(now)
+                    self._in_flight += 1
                     return now
-            time.sleep(delay)
+                # woken early by an answer (a place may free up), else when the oldest ages out
+                self._changed.wait(delay)
 
     def _delay(self, now: float) -> float:
         if now < self._resume_at:
             return self._resume_at - now
         if self.requests is None or self.seconds is None:
             return 0.0
-        while self._sent and now - self._sent[0] >= self.seconds:
-            self._sent.popleft()
-        if len(self._sent) < self.requests:
+        while self._answered and now - self._answered[0] >= self.seconds:
+            self._answered.popleft()
+        if self._in_flight + len(self._answered) < self.requests:
             return 0.0
-        return self.seconds - (now - self._sent[-self.requests])
+        if not self._answered:
+            return self.seconds  # every place is in flight: the next answer wakes us
+        return self.seconds - (now - self._answered[0])
 
-    def observe(self, response: requests.Response, sent_at: float) -> None:
-        """Learns from a 429: the pace (adaptive, once) and when any thread may send again."""
-        if response.status_code != 429 or not self.enabled:
-            return
-        with self._lock:
-            if sent_at in self._sent:
-                self._sent.remove(sent_at)  # a refused request takes no place in the window
-            retry_after = retry_after_seconds(response)
-            if retry_after:
-                self._resume_at = max(self._resume_at, time.monotonic() + retry_after)
-            if self.adaptive and self.requests is None:
-                self._adopt(response)
+    def answered(self, response: Optional[requests.Response]) -> None:
+        """A request sent after `wait` got its answer (None: none came, a transport error).
+        A 429 takes no place in the window, and teaches the pace (adaptive, once) and when any
+        thread may send again."""
+        with self._changed:
+            self._in_flight -= 1
+            if response is None or response.status_code != 429 or not self.enabled:
+                # no answer: the server may have counted it, so it keeps its place
+                self._answered.append(time.monotonic())
+            else:
+                retry_after = retry_after_seconds(response)
+                if retry_after:
+                    self._resume_at = max(self._resume_at, time.monotonic() + retry_after)
+                if self.adaptive and self.requests is None:
+                    self._adopt(response)
+            self._changed.notify_all()
 
     def _adopt(self, response: requests.Response) -> None:
         limit = _int_header(response, "RateLimit-Limit") or _int_header(response, "X-RateLimit-Limit")
@@ -104,7 +118,7 @@ class RequestPacer:
             return  # no limit stated: Retry-After alone governs this retry
         policy = POLICY_WINDOW.search(response.headers.get("RateLimit-Policy", ""))
         window = float(policy.group(1)) if policy else API_WINDOW_SECONDS
-        self.requests, self.seconds = limit, window * SLACK
+        self.requests, self.seconds = limit, window
         log.info(
             "incident API answered 429 (RateLimit-Limit %d): pacing every endpoint at %d requests "
             "per %g s for the rest of this run", limit, limit, window,
@@ -146,9 +160,12 @@ class PacedAdapter(requests.adapters.HTTPAdapter):
         self.pacer = pacer
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        sent_at = self.pacer.wait()
-        response = super().send(request, **kwargs)
-        self.pacer.observe(response, sent_at)
+        self.pacer.wait()
+        response = None
+        try:
+            response = super().send(request, **kwargs)
+        finally:
+            self.pacer.answered(response)
         return response
 
     def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:

@@ -82,7 +82,8 @@ class Api:
             retry = self.limiter.admit()
             if retry is not None:
                 response = error(429, "rate limit exceeded", **{
-                    "RateLimit-Limit": str(self.limiter.limit), "Retry-After": str(retry)})
+                    "RateLimit-Limit": str(self.limiter.limit), "Retry-After": str(retry),
+                    "RateLimit-Policy": f"{self.limiter.limit};w={self.limiter.window:g}"})
             else:
                 response = self._route(path, query)
         self._record(method, path, query, response.status, arrived, authorized)
