@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.reliability.assets import reliability_assets
+from incident_assets.reliability.assets import report_assets, report_run_config
 from incident_assets.reliability.checks import report_checks
 from incident_assets.simulator import Simulator
 from incident_assets_tests import reliability_reference as reference
@@ -30,8 +30,8 @@ def demo(tmp_path_factory) -> tuple[Path, list[dict], dict[str, dg.AssetCheckEva
     db = tmp_path_factory.mktemp("demo_story") / "incidents.duckdb"
     with Simulator(incidents=2000, seed=7) as sim, pytest.MonkeyPatch.context() as mp:
         point_project_at(mp, sim, db)
-        result = materialize([incident_api_assets, reliability_assets, *report_checks],
-                             run_config={"ops": {"reliability_assets": {"config": {"as_of": ANCHOR}}}})
+        result = materialize([incident_api_assets, *report_assets, *report_checks],
+                             run_config=report_run_config(as_of=ANCHOR))
         assert result.success
         incidents = sim.records("incidents")
     return db, incidents, {e.check_name: e for e in result.get_asset_check_evaluations()}

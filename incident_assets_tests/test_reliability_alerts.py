@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from incident_assets.reliability.alerts import ALERT_WEBHOOK_ENV
-from incident_assets.reliability.assets import reliability_assets
+from incident_assets.reliability.assets import report_assets, report_run_config
 from incident_assets.reliability.checks import report_checks
 from incident_assets_tests.ingestion import materialize
 from incident_assets_tests.reliability_inputs import loaded_destination
@@ -63,8 +63,9 @@ def receiver() -> Iterator[Receiver]:
 
 def run(instance: dg.DagsterInstance, select: list[dg.AssetKey] | None = None,
         **config: Any) -> dg.ExecuteInProcessResult:
-    result = materialize([reliability_assets, *report_checks], instance=instance, selection=select,
-                         run_config={"ops": {"reliability_assets": {"config": {"as_of": AS_OF_TRENDS_ISO, **config}}}})
+    tables = None if select is None else [key.path[-1] for key in select]
+    result = materialize([*report_assets, *report_checks], instance=instance, selection=select,
+                         run_config=report_run_config(tables, as_of=AS_OF_TRENDS_ISO, **config))
     assert result.success  # a failing check (WARN) or a webhook that is down never fails the run
     return result
 

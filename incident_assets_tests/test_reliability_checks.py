@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from incident_assets.definitions import defs
-from incident_assets.reliability.assets import reliability_assets
+from incident_assets.reliability.assets import report_assets, report_run_config
 from incident_assets.reliability.checks import report_checks
 from incident_assets_tests.ingestion import failure_message, materialize
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, GOLDEN, WEIGHTS, loaded_destination
@@ -28,8 +28,7 @@ def run_reports(monkeypatch: pytest.MonkeyPatch, workdir: Path, data: dict, as_o
     dest = loaded_destination("postgres" if postgres_url else "duckdb", workdir, data, postgres_url=postgres_url)
     for name, value in dest.env().items():
         monkeypatch.setenv(name, value)
-    result = materialize([reliability_assets, *report_checks],
-                         run_config={"ops": {"reliability_assets": {"config": {"as_of": as_of, **config}}}})
+    result = materialize([*report_assets, *report_checks], run_config=report_run_config(as_of=as_of, **config))
     assert result.success
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert {name: e.asset_key.to_user_string() for name, e in evaluations.items()} == CHECKS
@@ -112,6 +111,5 @@ def test_a_bad_min_change_pct_fails_the_run_naming_the_key(monkeypatch, tmp_path
     dest = loaded_destination("duckdb", tmp_path, GOLDEN)
     for name, value in dest.env().items():
         monkeypatch.setenv(name, value)
-    result = materialize([reliability_assets], raise_on_error=False,
-                         run_config={"ops": {"reliability_assets": {"config": {"min_change_pct": -5.0}}}})
+    result = materialize(report_assets, raise_on_error=False, run_config=report_run_config(min_change_pct=-5.0))
     assert failure_message(result) == "min_change_pct must be a percentage >= 0, not -5.0"
