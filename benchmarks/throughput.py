@@ -42,6 +42,13 @@ def refused(entries: Iterable[dict[str, Any]]) -> int:
     return sum(e["status"] == REFUSED for e in entries)
 
 
+def is_probe(entry: dict[str, Any]) -> bool:
+    """A one-record question (`per_page=1`: the project's check of how the API reads
+    `archived=true`), not a page of the endpoint's data."""
+    per_page = entry.get("query", {}).get("per_page")
+    return (per_page[0] if isinstance(per_page, list) else per_page) == "1"
+
+
 def endpoint_rates(entries: list[dict[str, Any]], records: dict[str, int]) -> dict[str, dict[str, Any]]:
     """Per endpoint: records (the loaded root table's rows), pages served, seconds and
     records/s (None for a one-page endpoint), requests refused."""
@@ -53,7 +60,7 @@ def endpoint_rates(entries: list[dict[str, Any]], records: dict[str, int]) -> di
             continue
         if entry["status"] == REFUSED:
             refusals[name] += 1
-        else:
+        elif not is_probe(entry):
             arrivals[name].append(entry["time"])
     out = {}
     for endpoint in ENDPOINTS:

@@ -62,7 +62,7 @@ def test_runs_and_materializations_live_in_postgres(simulator, postgres_server, 
             result = materialize(
                 [incident_api_assets, *report_assets],
                 selection=SELECTION,
-                run_config=report_run_config(as_of="2026-10-20T12:00:00Z"),
+                run_config=report_run_config(["incident_facts"], as_of="2026-10-20T12:00:00Z"),
                 instance=instance,
             )
             assert result.success

@@ -34,7 +34,6 @@
 --
 -- preview:
 --   select month, dimension_id as severity, metric, n, p50_seconds / 60 as p50_minutes,
---     p50_ci_low_seconds / 60 as p50_ci_low_minutes, p50_ci_high_seconds / 60 as p50_ci_high_minutes,
 --     p90_seconds / 60 as p90_minutes
 --   from {{report.mttx_monthly}}
 --   where dimension in ('severity', 'all') and metric in ('acknowledge', 'resolve')
