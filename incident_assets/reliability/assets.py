@@ -21,11 +21,13 @@ from incident_assets.reliability.previews import (
     asset_description, column_schema, headline_metadata, preview_markdown,
 )
 from incident_assets.incident_api.endpoints import ingestion_asset_key
-from incident_assets.reliability.runner import (
+from incident_assets.reliability.params import (
     DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_MIN_CHANGE_PCT, DEFAULT_SLO_TARGET,
-    DEFAULT_SLO_TARGETS, ReportParams,
-    ReportSqlError, ReportTable, report_tables, run_reports, validated_impact_weights,
+    DEFAULT_SLO_TARGETS, ReportParams, validated_impact_weights,
 )
+from incident_assets.reliability.report_files import ReportTable, report_tables
+from incident_assets.reliability.runner import run_reports
+from incident_assets.reliability.sql_literals import ReportSqlError
 from incident_assets.settings import (
     AS_OF_ENV, DEFAULT_HTML_REPORT_PATH, REPORT_SCHEMA, configured_timezone, destination_name,
 )

@@ -9,6 +9,10 @@ is a typed NULL, a missing table an empty relation. The raw schema itself is nev
 
 from __future__ import annotations
 
+from incident_assets.settings import REPORT_SCHEMA
+
+INPUT_SCHEMA = f"{REPORT_SCHEMA}_inputs"
+
 TEXT = "text"
 TIMESTAMP = "timestamp with time zone"
 BIGINT = "bigint"

@@ -1,5 +1,5 @@
 """What the Dagster UI shows of a report table, all taken from its SQL file's header block
-(`runner.ReportTable`): the description, the column schema, the markdown preview and the
+(`report_files.ReportTable`): the description, the column schema, the markdown preview and the
 headline numbers recorded on each materialization."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any, Mapping, Sequence
 
 import dagster as dg
 
-from incident_assets.reliability.runner import ReportSqlError, ReportTable, render
+from incident_assets.reliability.report_files import ReportTable, render
+from incident_assets.reliability.sql_literals import ReportSqlError
 from incident_assets.settings import PROJECT_ROOT, REPORT_SCHEMA
 
 MAX_ROWS = 15

@@ -187,6 +187,12 @@ class Catalogs:
         team = self.teams[t]
         return {k: team[k] for k in ("id", "name", "description", "slug", "created_at", "updated_at")}
 
+    def service_succinct(self, s: int) -> dict:
+        """id and name; a negative `s` is a ghost service, one that /services does not list."""
+        if s < 0:
+            return dict(self.ghosts[-1 - s])
+        return {"id": self.services[s]["id"], "name": self.services[s]["name"]}
+
     def service_lite(self, s: int) -> dict:
         svc = self.services[s]
         return {k: svc[k] for k in ("id", "name", "description", "slug", "service_tier",

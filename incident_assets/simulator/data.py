@@ -19,9 +19,8 @@ from incident_assets.simulator.common import uuid_str
 from incident_assets.simulator.messy import dress
 from incident_assets.simulator.ratios import real_account_ratios
 from incident_assets.simulator.operations import generate_operations, render_alert, render_ticket
-from incident_assets.simulator.incidents import (
-    Incident, generate_change_events, generate_incidents, render_change_event, render_incident,
-    render_retrospective)
+from incident_assets.simulator.incidents import Incident, generate_change_events, generate_incidents
+from incident_assets.simulator.wire_format import render_change_event, render_incident, render_retrospective
 
 CATALOGS = ["environments", "services", "functionalities", "teams", "webhooks", "severities",
             "priorities", "users", "incident_roles"]

@@ -194,15 +194,9 @@ def generate_alerts(cat: Catalogs, incidents: list[Incident], rng: random.Random
     return alerts
 
 
-def _succinct(cat: Catalogs, s: int) -> dict:
-    if s < 0:
-        return dict(cat.ghosts[-1 - s])
-    return {"id": cat.services[s]["id"], "name": cat.services[s]["name"]}
-
-
 def render_alert(cat: Catalogs, a: Alert) -> dict:
     alert_id = a.id
-    svc = _succinct(cat, a.service)
+    svc = cat.service_succinct(a.service)
     env = cat.environments[a.env]
     check = CHECKS[a.base % len(CHECKS)]
     team = None if a.team is None else cat.teams[a.team]
