@@ -161,7 +161,7 @@ def error_budget(reader: ReportReader) -> list[Part]:
 ERROR_BUDGET = Section(
     "error-budget", "Error-budget burn per service",
     "Share of the error budget of the 30 days ending at as_of consumed. Past 100 % the budget is exhausted.",
-    {"slo_error_budget": ("as_of", "window_minutes", "service_id", "service_name", "slo_target_pct",
+    {"slo_error_budget": ("as_of", "window_minutes", "service_name", "slo_target_pct",
                           "budget_minutes", "bad_minutes", "budget_consumed_pct", "burn_rate",
                           "worst_incident_id"),
      "incident_facts": ("incident_id", "number")},
