@@ -18,7 +18,7 @@ import pytest
 
 from incident_assets.incident_api.assets import incident_api_assets
 from incident_assets.reliability.assets import reliability_html_report, report_assets, report_run_config
-from incident_assets.reliability.html_report import SECTIONS
+from incident_assets.reliability.html import SECTIONS
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Optional
 import dagster as dg
 
 from incident_assets.destination import DESTINATION_POOL, DestinationConfigError, DestinationResource
-from incident_assets.reliability.html_report import REPORT_TABLES, write_html_report
+from incident_assets.reliability.html import REPORT_TABLES, write_html_report
 from incident_assets.reliability.previews import (
     asset_description, column_schema, headline_metadata, preview_markdown,
 )
