@@ -188,13 +188,14 @@ def schema_columns(sql_client: Any, schema: str, table: Optional[str] = None) ->
 # blocks cached up to 80 % of the machine's memory: over 1M incidents that put the process at
 # about 1.45 GB; with this limit, near 1.1 GB (README, "What made it fast").
 REPORT_DUCKDB_SETTINGS = {"memory_limit": "1GB"}
-# ... and on the connection held for a load: the load only appends parquet files to tables, and
-# the buffer pool otherwise keeps every block it wrote cached (at 50,000 incidents about 300 MB
-# of the process's peak; README, "Peak memory").
-LOAD_DUCKDB_SETTINGS = {"memory_limit": "256MB"}
+# ... and on the connection held for a load: the same 1 GB (the merge into the raw tables
+# otherwise kept 3.5 GB at 100,000 incidents; 256 MB and 512 MB failed that load, since dlt's
+# deduplication of the staging rows does not spill to disk), and rows inserted without keeping
+# their order (dlt reads them back by key). README, "Peak memory".
+LOAD_DUCKDB_SETTINGS = {"memory_limit": "1GB", "preserve_insertion_order": False}
 # dlt settings for a load, as defaults (an environment variable of the same key wins): dlt's
-# writers buffer 5,000 items per table before writing them out; 1,000 costs no measurable time
-# and about 190 MB of peak at 50,000 incidents (README, "Peak memory").
+# writers buffer 5,000 items per table before writing them out; 1,000 took about 190 MB off the
+# peak at 50,000 incidents and no time we could measure (README, "Peak memory").
 LOAD_DLT_SETTINGS = {"DATA_WRITER__BUFFER_MAX_ITEMS": "1000"}
 
 
