@@ -189,9 +189,9 @@ def schema_columns(sql_client: Any, schema: str, table: Optional[str] = None) ->
 # about 1.45 GB; with this limit, near 1.1 GB (README, "What made it fast").
 REPORT_DUCKDB_SETTINGS = {"memory_limit": "1GB"}
 # ... and on the connection held for a load: the same 1 GB (the merge into the raw tables
-# otherwise kept 3.5 GB at 100,000 incidents; 256 MB and 512 MB failed that load, since dlt's
-# deduplication of the staging rows does not spill to disk), and rows inserted without keeping
-# their order (dlt reads them back by key). README, "Peak memory".
+# otherwise kept 3.5 GB at 100,000 incidents; that load ran out of memory at 256 MB and at
+# 512 MB, so a lower limit fails loads instead of slowing them), and rows inserted without
+# keeping their order (dlt reads them back by key). README, "Peak memory".
 LOAD_DUCKDB_SETTINGS = {"memory_limit": "1GB", "preserve_insertion_order": False}
 # dlt settings for a load, as defaults (an environment variable of the same key wins): dlt's
 # writers buffer 5,000 items per table before writing them out; 1,000 took about 190 MB off the
