@@ -148,6 +148,7 @@ def incident_api_source(
     for endpoint in ENDPOINTS:
         if not endpoint.arrow:
             resources[endpoint.name].add_filter(skipped.keep_keyed(endpoint))
+            fetch_ahead(resources[endpoint.name])
     overlap = timedelta(minutes=incident_cursor_overlap_minutes)
     rest_client = client.rest_client()
     for endpoint in (e for e in ENDPOINTS if e.arrow):
@@ -156,6 +157,17 @@ def incident_api_source(
         )
     # keep the declaration order of ENDPOINTS
     return [resources[e.name] for e in ENDPOINTS]
+
+
+def fetch_ahead(resource: DltResource) -> None:
+    """A `rest_api` resource's pages fetched in a thread of their own (`read_ahead`), while dlt
+    works on the other resources: dlt 1.31 ignores `parallelized` on a resource with an
+    incremental argument, which leaves these pages to dlt's main thread, one at a time. The
+    generator is still made when dlt starts the extraction (incremental bound by then)."""
+    pipe = resource._pipe  # dlt has no public setter for a bound resource's generator
+    generate = pipe.gen
+    if callable(generate):
+        pipe.replace_gen(lambda: read_ahead(generate()))
 
 
 def pacing_for(requests: Optional[int], seconds: Optional[float]) -> RequestPacer:
