@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 from incident_assets.destination import DestinationResource, current_destination, schema_columns
 from incident_assets.reliability.changes import CHANGED_ROWS_SQL, change_sentence
+from incident_assets.reliability.html.reader import ReportReader
 from incident_assets.reliability.previews import PERIOD_COLUMN, headline_metadata
 from incident_assets.reliability.params import ReportParams
 from incident_assets.reliability.report_files import report_tables
@@ -82,9 +83,7 @@ def headline_text(value: Any) -> str:
 
 def print_changes(sql) -> None:
     """The rows of mttx_change with a verdict: what got worse or better last month, with the evidence."""
-    with sql.execute_query(CHANGED_ROWS_SQL) as cursor:
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r)) for r in cursor.fetchall()]
+    rows = ReportReader(sql).rows(CHANGED_ROWS_SQL)
     print("\nWhat changed (last complete month against the three before, reliability.mttx_change):")
     if not rows:
         print("no evidence of a change (which is not the same as stable)")
