@@ -29,8 +29,8 @@ def ingest() -> None:
     import dagster as dg
 
     from incident_assets.destination import current_destination
-    from incident_assets.incident_api.assets import incident_api_assets
-    from incident_assets.resources import project_resources
+    from incident_assets.defs.incident_api.assets import incident_api_assets
+    from incident_assets.defs.resources import project_resources
 
     excluded = {e for e in os.environ.get(EXCLUDE_ENV, "").split(",") if e}
     keys = [k for k in incident_api_assets.keys if k.path[-1] not in excluded]
@@ -50,8 +50,8 @@ def ingest() -> None:
 def reports() -> None:
     import dagster as dg
 
-    from incident_assets.reliability.assets import report_assets, report_run_config
-    from incident_assets.resources import project_resources
+    from incident_assets.defs.reliability.assets import report_assets, report_run_config
+    from incident_assets.defs.resources import project_resources
 
     started = time.perf_counter()
     result = dg.materialize(

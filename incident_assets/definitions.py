@@ -1,15 +1,11 @@
-"""The code location: one `defs` per system folder, merged.
+"""The code location: every definition under `incident_assets/defs/`, one folder per system,
+found by Dagster's `load_from_defs_folder`; here only what applies to all of them."""
 
-Modules, not their `defs`, are imported: Dagster refuses a module with two Definitions objects.
-"""
+from pathlib import Path
 
 import dagster as dg
 
-from incident_assets.incident_api import defs as incident_api
-from incident_assets.operations import defs as operations
-from incident_assets.operations.freshness import apply_freshness_policies
-from incident_assets.reliability import defs as reliability
-from incident_assets.resources import project_resources
+from incident_assets.defs.operations.freshness import apply_freshness_policies
 
 # Every step of a run in one process, one after another: the destination takes one writer
 # (DuckDB) and a step's own process would add seconds of start-up to each (see the README's
@@ -20,8 +16,8 @@ EXECUTOR = dg.in_process_executor.configured(
     {"step_dependency_config": {"require_upstream_step_success": False}}, name="in_process_isolated"
 )
 
-# every asset gets the daily freshness policy (operations/freshness.py) unless it sets its own
+# every asset gets the daily freshness policy (defs/operations/freshness.py) unless it sets its own
 defs = apply_freshness_policies(dg.Definitions.merge(
-    incident_api.defs, reliability.defs, operations.defs,
-    dg.Definitions(resources=project_resources(), executor=EXECUTOR),
+    dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
+    dg.Definitions(executor=EXECUTOR),
 ))

@@ -137,7 +137,7 @@ def materialize_command() -> list[str]:
     makes Dagster 1.13 warn about a beta parameter of its own selection parser). It runs with
     the code location's default executor: every step in one process (definitions.py)."""
     # imported here: the definitions take seconds to import, and a busy port must fail at once
-    from incident_assets.operations.defs import ALL_ASSETS_JOB_NAME
+    from incident_assets.defs.operations.jobs import ALL_ASSETS_JOB_NAME
 
     return [str(BIN / "dg"), "launch", "--job", ALL_ASSETS_JOB_NAME]
 

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from incident_assets.destination import DestinationResource, current_destination, schema_columns
 from incident_assets.reliability.changes import CHANGED_ROWS_SQL, change_sentence
 from incident_assets.reliability.html.reader import ReportReader
-from incident_assets.reliability.previews import PERIOD_COLUMN, headline_metadata
+from incident_assets.defs.reliability.previews import PERIOD_COLUMN, headline_metadata
 from incident_assets.reliability.params import ReportParams
 from incident_assets.reliability.report_files import report_tables
 from incident_assets.settings import RAW_SCHEMA, REPORT_SCHEMA

@@ -9,9 +9,9 @@ import dagster as dg
 import duckdb
 
 from incident_assets.destination import schema_columns
-from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.defs.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.endpoints import ENDPOINTS
-from incident_assets.resources import project_resources
+from incident_assets.defs.resources import project_resources
 
 
 def materialize(assets: Sequence[Any], **kwargs: Any) -> dg.ExecuteInProcessResult:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from incident_assets.incident_api.sensors import count_incidents_changed_since
+from incident_assets.defs.incident_api.sensors import count_incidents_changed_since
 from incident_assets.simulator import Simulator
 from incident_assets.simulator.__main__ import parse_args
 from incident_assets.simulator.common import iso

@@ -20,10 +20,10 @@ import dagster as dg
 import pytest
 import requests
 
-from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.defs.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.http import check_response
 from incident_assets.incident_api.progress import PageProgress
-from incident_assets.incident_api.sensors import INCIDENTS_KEY, new_incident_sensor
+from incident_assets.defs.incident_api.sensors import INCIDENTS_KEY, new_incident_sensor
 from incident_assets.incident_api.source import iso_utc
 from incident_assets.local import RunOutput, UsageError, check_port_free, port_setting
 from incident_assets.settings import PROJECT_ROOT
@@ -158,7 +158,7 @@ dagster._core.definitions.events.Failure: incident API answered HTTP 401 Unautho
 Stack Trace:
   File "/venv/dagster/_core/execution/plan/execute_plan.py", line 243, in dagster_event_sequence_for_step
     yield from check.generator(step_events)
-  File "/work/incident_assets/incident_api/assets.py", line 88, in incident_api_assets
+  File "/work/incident_assets/defs/incident_api/assets.py", line 88, in incident_api_assets
     raise dg.Failure(description=describe_failure(e)) from None
 
 2026-12-01 21:42:33 +0000 - dagster - ERROR - {RUN} - 29197 - RUN_FAILURE - Execution of run for "all_assets_job" failed. Steps failed: ['incident_api_assets'].
@@ -182,7 +182,7 @@ The above exception was caused by the following exception:
 ZeroDivisionError: division by zero
 
 Stack Trace:
-  File "/work/incident_assets/reliability/assets.py", line 1, in reliability_assets
+  File "/work/incident_assets/defs/reliability/assets.py", line 1, in reliability_assets
 """
 
 

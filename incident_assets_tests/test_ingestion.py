@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from incident_assets.destination import current_destination
-from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.defs.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.column_docs import COLUMN_DOCS
 from incident_assets.incident_api.endpoints import ENDPOINTS
 from incident_assets_tests.ingestion import (

@@ -19,10 +19,10 @@ import dagster as dg
 import pytest
 import requests
 
-from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.defs.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.endpoints import ENDPOINTS
 from incident_assets.incident_api.http import runaway_reason
-from incident_assets.reliability.assets import report_assets, report_run_config
+from incident_assets.defs.reliability.assets import report_assets, report_run_config
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import DEFAULT_TOKEN, FaultConfig
 from incident_assets.simulator.__main__ import parse_args

@@ -29,7 +29,7 @@ import dagster as dg
 import pytest
 
 from incident_assets.incident_api.endpoints import ENDPOINTS
-from incident_assets.incident_api.sensors import new_incident_sensor
+from incident_assets.defs.incident_api.sensors import new_incident_sensor
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets_tests.ingestion import failure_message, ingest, row_counts
 

@@ -13,19 +13,19 @@ import pytest
 from dagster._core.events import DagsterEventType
 
 from incident_assets.errors import redact
-from incident_assets.incident_api import schedules as schedules_module
-from incident_assets.incident_api.assets import GROUP, incident_api_assets
-from incident_assets.incident_api.checks import (
+from incident_assets.defs.incident_api import schedules as schedules_module
+from incident_assets.defs.incident_api.assets import GROUP, incident_api_assets
+from incident_assets.defs.incident_api.checks import (
     PRIMARY_KEY_CHECK,
     SERVICES_CHECK,
     STARTED_CHECK,
     incident_api_checks,
 )
 from incident_assets.incident_api.endpoints import ENDPOINTS
-from incident_assets.incident_api.sensors import INCIDENTS_KEY, new_incident_sensor
+from incident_assets.defs.incident_api.sensors import INCIDENTS_KEY, new_incident_sensor
 from incident_assets.simulator import FaultConfig
-from incident_assets.operations.sensors import FAILURE_TAG, RUN_FAILURE_SENSOR_NAME, run_failure_recorder
-from incident_assets.resources import project_resources
+from incident_assets.defs.operations.sensors import FAILURE_TAG, RUN_FAILURE_SENSOR_NAME, run_failure_recorder
+from incident_assets.defs.resources import project_resources
 from incident_assets_tests.ingestion import materialize
 
 INCIDENTS_PATH = "/v1/incidents"

@@ -13,8 +13,8 @@ import psycopg2
 import pytest
 import yaml
 
-from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.reliability.assets import report_assets, report_run_config
+from incident_assets.defs.incident_api.assets import incident_api_assets
+from incident_assets.defs.reliability.assets import report_assets, report_run_config
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets_tests import postgres
 from incident_assets_tests.conftest import point_project_at

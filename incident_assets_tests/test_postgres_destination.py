@@ -42,7 +42,7 @@ def test_duckdb_check_of_a_new_file_makes_its_folder_only(tmp_path):
 
 
 def test_report_assets_fail_with_the_same_sentence_before_any_sql(monkeypatch, tmp_path):
-    from incident_assets.reliability.assets import report_assets
+    from incident_assets.defs.reliability.assets import report_assets
 
     monkeypatch.setenv("INCIDENT_ASSETS_DESTINATION", "postgres")
     monkeypatch.setenv(KEY, "postgresql://loader:s3cret-pw@127.0.0.1:1/incidents")

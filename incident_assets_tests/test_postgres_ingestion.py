@@ -16,7 +16,7 @@ import psycopg2
 import pytest
 
 from incident_assets.incident_api.endpoints import ENDPOINTS
-from incident_assets.reliability.assets import report_assets, report_run_config
+from incident_assets.defs.reliability.assets import report_assets, report_run_config
 from incident_assets.reliability.runner import report_tables
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at

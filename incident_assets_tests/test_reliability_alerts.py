@@ -12,9 +12,9 @@ from typing import Any, Iterator
 import dagster as dg
 import pytest
 
-from incident_assets.reliability.alerts import ALERT_WEBHOOK_ENV
-from incident_assets.reliability.assets import report_assets, report_run_config
-from incident_assets.reliability.checks import report_checks
+from incident_assets.defs.reliability.alerts import ALERT_WEBHOOK_ENV
+from incident_assets.defs.reliability.assets import report_assets, report_run_config
+from incident_assets.defs.reliability.checks import report_checks
 from incident_assets_tests.ingestion import materialize
 from incident_assets_tests.reliability_inputs import loaded_destination
 from incident_assets_tests.reliability_inputs_trends import AS_OF_TRENDS_ISO, TRENDS

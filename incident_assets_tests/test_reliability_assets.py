@@ -7,8 +7,8 @@ import re
 import dagster as dg
 import pytest
 
-from incident_assets.reliability.assets import reliability_html_report, report_assets, report_run_config
-from incident_assets.reliability.previews import markdown_text, metric_definitions
+from incident_assets.defs.reliability.assets import reliability_html_report, report_assets, report_run_config
+from incident_assets.defs.reliability.previews import markdown_text, metric_definitions
 from incident_assets.reliability.runner import ReportSqlError, parse_report_file, report_tables
 from incident_assets_tests.ingestion import failure_message, materialize
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, WEIGHTS, loaded_destination

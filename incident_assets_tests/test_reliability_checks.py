@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 
 from incident_assets.definitions import defs
-from incident_assets.reliability.assets import report_assets, report_run_config
-from incident_assets.reliability.checks import report_checks
+from incident_assets.defs.reliability.assets import report_assets, report_run_config
+from incident_assets.defs.reliability.checks import report_checks
 from incident_assets_tests.ingestion import failure_message, materialize
 from incident_assets_tests.reliability_inputs import AS_OF_ISO, GOLDEN, WEIGHTS, loaded_destination
 from incident_assets_tests.reliability_inputs_trends import AS_OF_TRENDS_ISO, TRENDS

@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.reliability.assets import report_assets, report_run_config
+from incident_assets.defs.incident_api.assets import incident_api_assets
+from incident_assets.defs.reliability.assets import report_assets, report_run_config
 from incident_assets.simulator import Simulator
 from incident_assets_tests import reliability_reference as reference
 from incident_assets_tests.conftest import point_project_at

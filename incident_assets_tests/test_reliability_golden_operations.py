@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from pytest import approx
 
-from incident_assets.reliability.assets import report_assets, report_run_config
+from incident_assets.defs.reliability.assets import report_assets, report_run_config
 from incident_assets.reliability.runner import HOURS_OF_WEEK, ReportParams, ReportSqlError, run_reports
 from incident_assets_tests import postgres
 from incident_assets_tests.ingestion import materialize

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from incident_assets.reliability.assets import reliability_html_report
+from incident_assets.defs.reliability.assets import reliability_html_report
 from incident_assets.reliability.html import REPORT_TABLES, SECTIONS, report_table, write_html_report
 from incident_assets.reliability.runner import ReportParams, report_tables, run_reports
 from incident_assets_tests.reliability_inputs import AS_OF, GOLDEN, incident, loaded_destination, ms

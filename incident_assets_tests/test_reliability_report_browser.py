@@ -16,8 +16,8 @@ from typing import Any, Iterator
 import dagster as dg
 import pytest
 
-from incident_assets.incident_api.assets import incident_api_assets
-from incident_assets.reliability.assets import reliability_html_report, report_assets, report_run_config
+from incident_assets.defs.incident_api.assets import incident_api_assets
+from incident_assets.defs.reliability.assets import reliability_html_report, report_assets, report_run_config
 from incident_assets.reliability.html import SECTIONS
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import Simulator

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from incident_assets.destination import DestinationResource
-from incident_assets.incident_api.assets import incident_api_assets
+from incident_assets.defs.incident_api.assets import incident_api_assets
 from incident_assets.reliability.runner import ReportParams, render, report_tables, run_reports
 from incident_assets.simulator import Simulator
 from incident_assets_tests.conftest import point_project_at

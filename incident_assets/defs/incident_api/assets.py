@@ -43,7 +43,7 @@ from incident_assets.incident_api.http import (
     fails_every_endpoint,
     http_status,
 )
-from incident_assets.incident_api.load_summary import readable
+from incident_assets.defs.incident_api.load_summary import readable
 from incident_assets.incident_api.source import SkippedRecords, api_root_answers, build_source, incident_api_source
 from incident_assets.settings import RAW_SCHEMA
 

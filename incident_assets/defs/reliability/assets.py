@@ -17,7 +17,7 @@ import dagster as dg
 
 from incident_assets.destination import DESTINATION_POOL, DestinationConfigError, DestinationResource
 from incident_assets.reliability.html import REPORT_TABLES, write_html_report
-from incident_assets.reliability.previews import (
+from incident_assets.defs.reliability.previews import (
     asset_description, column_schema, headline_metadata, preview_markdown,
 )
 from incident_assets.incident_api.endpoints import ingestion_asset_key

@@ -15,10 +15,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import dagster as dg
 
 from incident_assets.destination import DESTINATION_POOL, DestinationResource
-from incident_assets.reliability.alerts import announce_transition
+from incident_assets.defs.reliability.alerts import announce_transition
 from incident_assets.reliability.changes import change_record, change_sentence, duration_text
 from incident_assets.reliability.html.reader import ReportReader, report_table
-from incident_assets.reliability.previews import to_markdown
+from incident_assets.defs.reliability.previews import to_markdown
 
 MAX_LISTED = 10  # offending rows named in a description; the metadata lists them all (up to 100)
 MAX_ROWS = 100

@@ -15,7 +15,7 @@ import os
 
 import dagster as dg
 
-from incident_assets.incident_api.assets import GROUP
+from incident_assets.defs.incident_api.assets import GROUP
 from incident_assets.settings import TIMEZONE_ENV, configured_timezone
 
 INGEST_CRON_ENV = "INCIDENT_ASSETS_INGEST_CRON"
