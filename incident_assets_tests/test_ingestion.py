@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import dagster as dg
+
 from incident_assets.destination import current_destination
 from incident_assets.defs.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.column_docs import COLUMN_DOCS
@@ -18,7 +22,8 @@ from incident_assets_tests.ingestion import (
 
 def test_materialize_everything_loads_what_the_api_serves(project, duckdb_path):
     sim = project
-    result = ingest()
+    instance = dg.DagsterInstance.ephemeral()
+    result = ingest(instance=instance)
 
     assert row_counts(duckdb_path) == {e.name: sim.count(e.name) for e in ENDPOINTS}
     for e in ENDPOINTS:
@@ -61,6 +66,10 @@ def test_materialize_everything_loads_what_the_api_serves(project, duckdb_path):
     assert load.startswith(f"Loaded by dlt into duckdb, dataset incident_api, ") and f"Load id {load_id}." in load
     assert "| load job | file format | state | size (KB) | seconds |" in load and "| incidents | parquet | completed |" in load
     assert not {"jobs", "destination_type", "first_run", "started_at"} & set(mats["incident_api/incidents"])
+    # the source logs through Python's logging; the asset forwards it to the run's log, once
+    teams = sim.count("teams")
+    logged = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.INFO]
+    assert logged.count(f"GET /v1/teams: {teams:,} rows in 1 page, done") == 1
 
 
 def test_ingestion_specs_hold_no_python_objects_and_plain_descriptions():

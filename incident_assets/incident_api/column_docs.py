@@ -1,15 +1,12 @@
 """What the main columns of the raw tables hold, declared once beside the endpoint table
-(`endpoints.py`): the ingestion assets' column schemas in the Dagster UI carry these words.
+(`endpoints.py`): the ingestion assets' column schemas in the Dagster UI carry these words
+(built in `incident_assets/defs/incident_api/column_schemas.py`).
 
 Keyed by table (child tables as dlt names them, `<endpoint>__<field>`); a column not listed
 here is shown with its type only. dlt's own bookkeeping columns are described for every table.
 """
 
 from __future__ import annotations
-
-from typing import Mapping
-
-import dagster as dg
 
 DLT_COLUMNS = {
     "_dlt_id": "dlt's id of the row (child rows point at it through _dlt_parent_id)",
@@ -102,20 +99,3 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
 
 def column_description(table: str, column: str) -> str | None:
     return COLUMN_DOCS.get(table, {}).get(column) or DLT_COLUMNS.get(column)
-
-
-def described(table: str, schema: dg.TableSchema) -> dg.TableSchema:
-    """`schema` (dlt's, with its types and constraints) with the declared descriptions added."""
-    return dg.TableSchema(columns=[
-        dg.TableColumn(c.name, c.type, description=c.description or column_description(table, c.name),
-                       constraints=c.constraints, tags=c.tags) for c in schema.columns
-    ])
-
-
-def declared_schema(table: str, hints: Mapping[str, Mapping[str, object]]) -> dg.TableSchema:
-    """The declared columns of a table (endpoints.py's hints) with their descriptions: the
-    asset's column schema before its first load."""
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name, str(hint.get("data_type", "unknown")), description=column_description(table, name))
-        for name, hint in hints.items()
-    ])

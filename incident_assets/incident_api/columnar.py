@@ -29,12 +29,11 @@ from typing import Any, Iterable, Iterator, Literal, Optional
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
-from dagster import get_dagster_logger
 from dlt.common.utils import digest128
 from dlt.extract import DltResource
 
 from incident_assets.incident_api.coercion import ARROW_ERRORS, ColumnTypes, UnsupportedValue
-from incident_assets.incident_api.endpoints import Endpoint, ingestion_asset_key, json_column_names
+from incident_assets.incident_api.endpoints import Endpoint, ingestion_asset_path, json_column_names
 from incident_assets.incident_api.flatten import (
     KEYS, LIST_IDX, LOAD_ID, PARENT_KEY, ROOT_KEY, ROW_KEY, Columns, Names, PageFlattener, RowByRow,
     RowFlattener)
@@ -70,7 +69,7 @@ class ArrowTables:
         self.filled: set[str] = set()
         # pages that took the row-by-row path, per reason (the first one is logged)
         self.row_by_row: Counter[str] = Counter()
-        self.logger = get_dagster_logger("incident_api")
+        self.logger = logging.getLogger(__name__)
         # fields found sent as a number here and a string there: settled on every page (mixed.py)
         self.mixed: set[Path] = set()
 
@@ -117,7 +116,7 @@ class ArrowTables:
                 raise IncidentApiError(
                     f"`{name}` in this destination is a dlt nested table, the layout of loads "
                     f"before {self.root} went through Arrow tables: materialize "
-                    f"{ingestion_asset_key(self.root).to_user_string()} once with run config `drop_and_reload: true` "
+                    f"{'/'.join(ingestion_asset_path(self.root))} once with run config `drop_and_reload: true` "
                     "to rebuild its tables"
                 )
             if table.get("resource") == self.root:

@@ -20,8 +20,6 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import dagster as dg
-
 # the dlt source's name (its config section `sources.incident_api`), and the first part of
 # every ingestion asset's key
 SOURCE_NAME = "incident_api"
@@ -300,7 +298,8 @@ def resource_hints(endpoint: Endpoint) -> dict[str, Any]:
     })
 
 
-def ingestion_asset_key(table: str) -> dg.AssetKey:
-    """The key of the ingestion asset that loads `table`: `incident_api/<endpoint>`. A child
-    table (`incidents__milestones`) is loaded by its endpoint's asset (`incident_api/incidents`)."""
-    return dg.AssetKey([SOURCE_NAME, table.split("__", 1)[0]])
+def ingestion_asset_path(table: str) -> list[str]:
+    """The path of the Dagster asset that loads `table`, `[incident_api, <endpoint>]`, for
+    messages that tell what to rematerialize. A child table (`incidents__milestones`) is loaded
+    by its endpoint's asset (`incident_api/incidents`)."""
+    return [SOURCE_NAME, table.split("__", 1)[0]]

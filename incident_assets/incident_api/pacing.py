@@ -19,6 +19,7 @@ and needed a 5 % margin on every window to hide it.
 from __future__ import annotations
 
 import collections
+import logging
 import re
 import threading
 import time
@@ -26,10 +27,9 @@ from typing import Any, Optional
 
 import orjson
 import requests
-from dagster import get_dagster_logger
 from dlt.sources.helpers.requests import Client
 
-log = get_dagster_logger("incident_api")
+log = logging.getLogger(__name__)
 
 API_WINDOW_SECONDS = 10.0  # the API's documented window, when a 429 gives only the limit
 # RateLimit-Policy (IETF draft): "50;w=10"

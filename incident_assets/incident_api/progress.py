@@ -2,8 +2,9 @@
 
 A response hook on every page the source fetches. It logs an endpoint's first page, then at
 most one line per `every_seconds`, and its last page; where the API tells how many pages there
-are (`pagination.pages`), the line says how many requests remain. Through Dagster's logger, so
-the lines reach the terminal of a headless run and the run's event log in the UI.
+are (`pagination.pages`), the line says how many requests remain. Through Python's logging;
+the ingestion asset forwards it to the run's log (`defs/incident_api/source_logs.py`), so the
+lines reach the terminal of a headless run and the run's event log in the UI.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import requests
-from dagster import get_dagster_logger
 
 from incident_assets.incident_api.http import endpoint_of
 
@@ -34,7 +34,7 @@ class PageProgress:
     are fetched concurrently). Install after `check_response`, which rejects bad pages."""
 
     def __init__(self, logger: Optional[logging.Logger] = None, every_seconds: float = EVERY_SECONDS) -> None:
-        self.logger = logger or get_dagster_logger("incident_api")
+        self.logger = logger or logging.getLogger(__name__)
         self.every_seconds = every_seconds
         self._endpoints: dict[str, _Endpoint] = {}
         self._lock = threading.Lock()

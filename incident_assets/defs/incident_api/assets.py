@@ -34,8 +34,9 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from incident_assets.destination import DESTINATION_POOL, DestinationResource, definition_pipeline
 from incident_assets.errors import UserFacingError
-from incident_assets.incident_api.column_docs import declared_schema
-from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, ingestion_asset_key
+from incident_assets.defs.incident_api.asset_keys import ingestion_asset_key
+from incident_assets.defs.incident_api.column_schemas import declared_schema
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
 from incident_assets.incident_api.http import (
     ANSWER_ERRORS,
     causes,
@@ -44,6 +45,7 @@ from incident_assets.incident_api.http import (
     http_status,
 )
 from incident_assets.defs.incident_api.load_summary import readable
+from incident_assets.defs.incident_api.source_logs import source_logs_in_run_log
 from incident_assets.incident_api.source import SkippedRecords, api_root_answers, build_source, incident_api_source
 from incident_assets.settings import RAW_SCHEMA
 
@@ -108,7 +110,7 @@ def incident_api_assets(
 ) -> Iterator[Any]:
     try:
         # missing/wrong credentials: one clear message, before any request
-        with destination.loading_pipeline() as pipeline:
+        with destination.loading_pipeline() as pipeline, source_logs_in_run_log(context):
             events, failures, skipped = load_isolated(context, dlt, config, pipeline, destination.loader_file_format())
             results = list(with_load_metadata(context, pipeline, events, skipped))
     except (PipelineStepFailed, UserFacingError) as e:

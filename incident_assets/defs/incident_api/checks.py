@@ -16,8 +16,9 @@ from typing import Iterator, Optional
 
 import dagster as dg
 
+from incident_assets.defs.incident_api.asset_keys import ingestion_asset_key
 from incident_assets.destination import DESTINATION_POOL, DestinationResource, schema_columns
-from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint, ingestion_asset_key
+from incident_assets.incident_api.endpoints import ENDPOINTS, Endpoint
 
 SAMPLE = 5  # offending keys listed in the check's metadata
 

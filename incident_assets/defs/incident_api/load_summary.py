@@ -3,7 +3,7 @@
 dagster-dlt records dlt's load info as it comes: a `jobs` JSON list with file paths and ids,
 and the destination, dataset, first-run flag and times as separate entries. Here they become
 one markdown `dlt_load` entry; the column schemas (the table's and each child table's) get the
-descriptions of `column_docs.py`.
+descriptions of `incident_api/column_docs.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import dagster as dg
 
-from incident_assets.incident_api.column_docs import described
+from incident_assets.defs.incident_api.column_schemas import described
 
 # dagster-dlt's entries folded into `dlt_load`
 DLT_LOAD_KEYS = ("destination_type", "destination_name", "dataset_name", "first_run", "started_at", "finished_at",

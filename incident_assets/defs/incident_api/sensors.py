@@ -22,7 +22,8 @@ from typing import Any, Optional
 import dagster as dg
 
 from incident_assets.incident_api.archived import incident_lists
-from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, Endpoint, ingestion_asset_key
+from incident_assets.defs.incident_api.asset_keys import ingestion_asset_key
+from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, Endpoint
 from incident_assets.incident_api.http import check_response
 from incident_assets.incident_api.source import ApiCheckError, ApiConfig, api_config, api_get, iso_utc
 

@@ -20,7 +20,7 @@ from incident_assets.reliability.html import REPORT_TABLES, write_html_report
 from incident_assets.defs.reliability.previews import (
     asset_description, column_schema, headline_metadata, preview_markdown,
 )
-from incident_assets.incident_api.endpoints import ingestion_asset_key
+from incident_assets.defs.incident_api.asset_keys import ingestion_asset_key
 from incident_assets.reliability.params import (
     DEFAULT_EXCLUDED_SEVERITIES, DEFAULT_IMPACT_WEIGHTS, DEFAULT_MIN_CHANGE_PCT, DEFAULT_SLO_TARGET,
     DEFAULT_SLO_TARGETS, ReportParams, validated_impact_weights,
