@@ -17,8 +17,8 @@ from typing import Any, Callable, Iterator, Optional
 import dlt
 import requests
 from dlt.common import logger
+from dlt.common.configuration import known_sections, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.common.configuration.inject import with_config
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
@@ -314,15 +314,14 @@ class ApiConfig:
     api_token: Optional[str]
 
 
-@with_config(sections=("sources", SOURCE_NAME, SOURCE_NAME))
-def _resolved(base_url: str = SIMULATOR_BASE_URL, api_token: Optional[TSecretStrValue] = None) -> ApiConfig:
-    # the same sections as the source's arguments, so dlt resolves the same keys the same way
-    return ApiConfig(base_url=base_url.rstrip("/"), api_token=api_token or None)
-
-
 def api_config() -> ApiConfig:
-    """The base URL and token, resolved by dlt exactly as for the source."""
-    return _resolved()
+    """The base URL and token: `incident_api_source`'s own arguments, resolved by dlt from the
+    spec it derives from the source's signature (the same keys, sections and defaults). A
+    missing token stays None here, for the request to refuse with the key to set."""
+    spec = incident_api_source.ref.SPEC()
+    resolved = resolve_configuration(spec, sections=(known_sections.SOURCES, SOURCE_NAME, SOURCE_NAME),
+                                     accept_partial=True)
+    return ApiConfig(base_url=resolved.base_url.rstrip("/"), api_token=resolved.api_token or None)
 
 
 def configured_secrets() -> list[str]:

@@ -9,8 +9,9 @@ requests per 10 seconds.
 A `pagination.count` that is not a number of incidents (negative, not an integer) is refused
 with a log line, and no run is requested; the cursor stays for the next tick.
 
-Configuration comes from the same dlt keys as the source (`SOURCES__INCIDENT_API__BASE_URL`,
-`SOURCES__INCIDENT_API__API_TOKEN` or `API_TOKEN`); nothing is read at import time.
+Configuration is the source's own: `incident_api_source`'s arguments, resolved by dlt
+(`SOURCES__INCIDENT_API__BASE_URL`, `SOURCES__INCIDENT_API__API_TOKEN` or `API_TOKEN`; see
+`source.api_config`); nothing is read at import time.
 """
 
 from __future__ import annotations
