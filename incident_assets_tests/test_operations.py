@@ -3,6 +3,7 @@ the simulator over HTTP, dlt, and a temp DuckDB file."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional, Sequence
@@ -22,8 +23,10 @@ from incident_assets.defs.incident_api.checks import (
     incident_api_checks,
 )
 from incident_assets.incident_api.endpoints import ENDPOINTS
+from incident_assets.incident_api.http import NO_API_TOKEN
+from incident_assets.incident_api.source import ApiConfig, api_config, incident_api_source
 from incident_assets.defs.incident_api.sensors import INCIDENTS_KEY, new_incident_sensor
-from incident_assets.simulator import FaultConfig
+from incident_assets.simulator import DEFAULT_TOKEN, FaultConfig
 from incident_assets.defs.operations.sensors import FAILURE_TAG, RUN_FAILURE_SENSOR_NAME, run_failure_recorder
 from incident_assets.defs.resources import project_resources
 from incident_assets_tests.ingestion import materialize
@@ -97,6 +100,23 @@ def test_sensor_skips_with_a_token_free_reason_on_api_errors(project, monkeypatc
     assert isinstance(result, dg.SkipReason)
     assert "cannot reach the incident API at http://127.0.0.1:9" in result.skip_message
     assert secret not in result.skip_message
+
+
+def test_sensor_reads_the_sources_own_configuration(project, monkeypatch):
+    """The base URL and token are `incident_api_source`'s arguments, resolved by dlt: the same
+    keys (the source's own section too), the same default, the same message without a token."""
+    monkeypatch.delenv("SOURCES__INCIDENT_API__BASE_URL")
+    assert api_config().base_url == inspect.signature(incident_api_source).parameters["base_url"].default
+    monkeypatch.setenv("SOURCES__INCIDENT_API__INCIDENT_API__BASE_URL", f"{project.base_url}/")
+    assert api_config() == ApiConfig(base_url=project.base_url, api_token=DEFAULT_TOKEN)
+
+    monkeypatch.delenv("SOURCES__INCIDENT_API__API_TOKEN")
+    assert api_config().api_token is None
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = tick(instance, "2026-01-01T00:00:00.000Z")
+    assert isinstance(result, dg.SkipReason)
+    assert NO_API_TOKEN in result.skip_message
+    assert project.request_log == []  # refused before any request
 
 
 def test_sensor_refuses_a_negative_count_with_a_log_line_and_no_run(project):
