@@ -8,7 +8,8 @@ beyond dlt's defaults:
   endpoint and the status (401, 403, non-JSON, one object instead of a `data` list) instead
   of a traceback or, worse, a silently empty table.
 - `fails_every_endpoint`: which of those errors no endpoint escapes (bad token, the account's
-  rate limit, an unreachable host); the others belong to one endpoint (see assets.py).
+  rate limit, an unreachable host); the others belong to one endpoint, which the ingestion
+  asset leaves out (`incident_assets/defs/incident_api/assets.py`).
 - `make_session`: dlt's retrying session with the statuses and errors worth a retry, paced by
   a `RequestPacer` (`pacing.py`), each page parsed once.
 - `make_client`: base URL, bearer token, page-cursor paginator and that session together, the

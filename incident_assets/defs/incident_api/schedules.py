@@ -1,7 +1,7 @@
 """When ingestion runs: a daily load of every endpoint.
 
 The report assets need no schedule of their own: their eager automation conditions, driven by
-the automation condition sensor (`operations/`), refresh them after each load.
+the automation condition sensor (`defs/operations/`), refresh them after each load.
 
 Configuration (read when the code location loads):
 - `INCIDENT_ASSETS_INGEST_CRON`: cron of the daily load, default `0 5 * * *`;
