@@ -40,7 +40,7 @@ from incident_assets.incident_api.flatten import (
     RowFlattener)
 from incident_assets.incident_api.http import IncidentApiError
 from incident_assets.incident_api.mixed import Path, mixed_paths, settle
-from incident_assets.incident_api.pages import PageHook, json_paths, page_records
+from incident_assets.incident_api.pages import Page, json_paths
 
 # records per set of yielded tables: big enough for few parquet row groups, small in memory
 BATCH_RECORDS = 5_000
@@ -131,13 +131,9 @@ class ArrowTables:
 
     # --- data --------------------------------------------------------------------------------
 
-    def page_hook(self) -> PageHook:
-        """The response hook that parses this endpoint's pages (once)."""
-        return PageHook(self.json_paths)
-
-    def batches(self, pages: Iterable[Any], resource: DltResource) -> Iterator[Any]:
-        """Arrow tables for every BATCH_RECORDS records of `pages` (dlt's page data, with the
-        response), each marked with its table.
+    def batches(self, pages: Iterable[Page], resource: DltResource) -> Iterator[Any]:
+        """Arrow tables for every BATCH_RECORDS records of `pages` (read by `pages.PageReader`),
+        each marked with its table.
 
         A record served twice in one run (a page shifting while it is read) is taken once:
         the first copy, so its root row and child rows agree. Records left out are counted in
@@ -151,7 +147,7 @@ class ArrowTables:
         parts: dict[str, list[pa.Table]] = defaultdict(list)
         size = 0
         for page in pages:
-            records = self.first_copies(page_records(page, self.json_paths), seen)
+            records = self.first_copies(page.records, seen)
             if not records:
                 continue
             for table, arrow in self.page_tables(records, load_id, names, types).items():
