@@ -182,6 +182,7 @@ def _arrow_resource(
     @dlt.resource(write_disposition=disposition, **hints)
     def arrow_resource() -> Iterator[Any]:
         tables.known_children(resource)
+        tables.append_on_first_load(resource)
         state = dlt.current.resource_state()
         cursor = IncrementalRead(endpoint, scope, overlap) if endpoint.sync != "full" else None
         params: dict[str, Any] = {**endpoint.params, "per_page": per_page,
