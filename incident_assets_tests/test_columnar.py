@@ -18,6 +18,7 @@ from incident_assets.incident_api.coercion import ColumnTypes
 from incident_assets.incident_api.columnar import ArrowTables, with_tombstones
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, Endpoint, resource_hints
 from incident_assets.incident_api.flatten import Names, RowFlattener
+from incident_assets.incident_api.pages import Page, read_page
 from incident_assets.simulator import DEFAULT_TOKEN, Simulator
 
 SCHEMA = "incident_api"
@@ -71,21 +72,13 @@ def messy() -> dict[str, list[dict[str, Any]]]:
     return serve(incidents=600, seed=11, messy=True)
 
 
-class Page(list):
-    """A page as dlt's paginator yields it: its data (the data selector's pick), its response."""
-
-    def __init__(self, data: list, response: requests.Response) -> None:
-        super().__init__(data)
-        self.response = response
-
-
 def page(records: list[dict[str, Any]], endpoint: str = "incidents") -> Page:
-    """A page whose response went through the page hook, as the Arrow endpoints' do."""
+    """A page as the Arrow endpoints read it (`read_page`): from the bytes of an answer."""
     response = requests.Response()
     response.status_code = 200
+    response.url = f"http://127.0.0.1/v1/{ENDPOINTS_BY_NAME[endpoint].path}"
     response._content = orjson.dumps({"data": records, "pagination": {"page": 1, "next": None}})
-    ArrowTables(ENDPOINTS_BY_NAME[endpoint], "replace").page_hook()(response)
-    return Page(response._body["data"], response)
+    return read_page(response, ArrowTables(ENDPOINTS_BY_NAME[endpoint], "replace").json_paths)
 
 
 def load_with_dlt_normalizer(endpoint: Endpoint, records: list[dict], db: Path) -> None:
@@ -154,7 +147,7 @@ def test_arrow_path_equals_dlts_normalizer_on_served_pages(served, tmp_path, nam
     tables = load_with_arrow_path(endpoint, pages, tmp_path / "arrow.duckdb")
     assert not tables.row_by_row  # tidy pages all take the vectorized path
     expected, actual = contents(tmp_path / "normalizer.duckdb"), contents(tmp_path / "arrow.duckdb")
-    assert len(expected) >= 3 and expected[name][1]  # the root and child tables
+    assert len(expected) >= 2 and expected[name][1]  # the root and child tables
     assert actual == expected
 
 

@@ -24,7 +24,7 @@ from incident_assets.defs.incident_api.assets import incident_api_assets
 from incident_assets.incident_api.http import check_response
 from incident_assets.incident_api.progress import PageProgress
 from incident_assets.defs.incident_api.sensors import INCIDENTS_KEY, new_incident_sensor
-from incident_assets.incident_api.source import iso_utc
+from incident_assets.incident_api.cursors import iso_utc
 from incident_assets.local import RunOutput, UsageError, check_port_free, port_setting
 from incident_assets.settings import PROJECT_ROOT
 from incident_assets.simulator import DEFAULT_TOKEN

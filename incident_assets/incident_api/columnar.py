@@ -12,10 +12,12 @@ the first such page of an endpoint is logged with the reason.
 Child tables are tables of their own (dlt 1.31 cannot take Arrow tables into *nested* tables:
 its extract metrics look up a `resource` that nested tables must not have). The root `_dlt_id`
 is a digest of the record id, the same in every load. Two ways to keep child tables exact:
-- merge (incidents): each child table is merged with `delete-insert` on `_dlt_root_id`, so a
+- merge (incidents, change events, retrospectives): each child table is merged with `delete-insert` on `_dlt_root_id`, so a
   changed incident replaces all its rows; an incident with no rows for a child table the
   destination already has sends a tombstone (`_dlt_deleted`, dlt's `hard_delete` hint) so the
   rows of a list that became empty go too; tombstones are never inserted.
+  The first load of such an endpoint is appended instead (`append_on_first_load`): nothing to
+  replace yet, and a merge's staging tables and deduplicating insert were most of its time.
 - replace (alerts and tickets, listed whole each run): every table of the endpoint is replaced, child
   tables that got no rows this run included.
 """
@@ -29,6 +31,7 @@ from typing import Any, Iterable, Iterator, Literal, Optional
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.common.schema.utils import has_table_seen_data
 from dlt.common.utils import digest128
 from dlt.extract import DltResource
 
@@ -39,13 +42,13 @@ from incident_assets.incident_api.flatten import (
     RowFlattener)
 from incident_assets.incident_api.http import IncidentApiError
 from incident_assets.incident_api.mixed import Path, mixed_paths, settle
-from incident_assets.incident_api.pages import PageHook, json_paths, page_records
+from incident_assets.incident_api.pages import Page, json_paths
 
 # records per set of yielded tables: big enough for few parquet row groups, small in memory
 BATCH_RECORDS = 5_000
 TOMBSTONE = "_dlt_deleted"
 
-Disposition = Literal["merge", "replace"]
+Disposition = Literal["merge", "replace", "append"]
 
 
 class ArrowTables:
@@ -94,9 +97,9 @@ class ArrowTables:
         ]
         # a table variant starts as a copy of the resource's (root) hints: clear those first
         resource.apply_hints(table_name=table, create_table_variant=True, columns={}, primary_key=[])
-        if self.disposition == "replace":
+        if self.disposition in ("replace", "append"):
             resource.apply_hints(table_name=table, create_table_variant=True,
-                                 write_disposition="replace", columns=columns)
+                                 write_disposition=self.disposition, columns=columns)
             return
         resource.apply_hints(
             table_name=table,
@@ -123,6 +126,19 @@ class ArrowTables:
                 self.add_child(resource, name)
                 self.loaded.add(name)
 
+    def append_on_first_load(self, resource: DltResource) -> None:
+        """Merge: the first load of the endpoint (its root table has never received data) is
+        appended instead, every table straight into the destination. With nothing loaded yet,
+        merging gives the same rows (`batches` takes each record once per run, child rows are
+        unique by construction), but goes through staging tables and a deduplicating insert:
+        most of a first load's time in the destination and its peak memory."""
+        root = dlt.current.source_schema().tables.get(self.root)
+        if self.disposition != "merge" or (root is not None and has_table_seen_data(root)):
+            return
+        self.disposition = "append"
+        for table in sorted(self.children):
+            self.apply_child_hints(resource, table)
+
     def add_child(self, resource: DltResource, table: str) -> None:
         if table not in self.children:
             self.children.add(table)
@@ -130,13 +146,9 @@ class ArrowTables:
 
     # --- data --------------------------------------------------------------------------------
 
-    def page_hook(self) -> PageHook:
-        """The response hook that parses this endpoint's pages (once)."""
-        return PageHook(self.json_paths)
-
-    def batches(self, pages: Iterable[Any], resource: DltResource) -> Iterator[Any]:
-        """Arrow tables for every BATCH_RECORDS records of `pages` (dlt's page data, with the
-        response), each marked with its table.
+    def batches(self, pages: Iterable[Page], resource: DltResource) -> Iterator[Any]:
+        """Arrow tables for every BATCH_RECORDS records of `pages` (read by `pages.PageReader`),
+        each marked with its table.
 
         A record served twice in one run (a page shifting while it is read) is taken once:
         the first copy, so its root row and child rows agree. Records left out are counted in
@@ -150,7 +162,7 @@ class ArrowTables:
         parts: dict[str, list[pa.Table]] = defaultdict(list)
         size = 0
         for page in pages:
-            records = self.first_copies(page_records(page, self.json_paths), seen)
+            records = self.first_copies(page.records, seen)
             if not records:
                 continue
             for table, arrow in self.page_tables(records, load_id, names, types).items():
@@ -260,7 +272,11 @@ class ArrowTables:
         if self.disposition == "merge":
             for table in sorted(self.loaded):
                 tables[table] = with_tombstones(tables.get(table), root_ids)
-        yield tables.pop(self.root)
+        root = tables.pop(self.root)
+        # the root's disposition travels with its items: dlt extracts a copy of the resource,
+        # whose root hints (unlike its table variants) are its own
+        yield dlt.mark.with_hints(root, dlt.mark.make_hints(write_disposition="append")) \
+            if self.disposition == "append" else root
         for table, arrow in tables.items():
             if arrow.num_rows:
                 yield dlt.mark.with_table_name(arrow, table)

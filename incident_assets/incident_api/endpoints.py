@@ -1,15 +1,15 @@
 """Every endpoint the project loads, declared once.
 
 One row per dlt resource: its API path, its key, how it syncs, and column hints for the
-fields the API documents. `source.py` turns these rows into a dlt
-`rest_api` source; nothing else repeats them.
+fields the API documents. `source.py` turns these rows into the dlt source's resources;
+nothing else repeats them.
 
 Sync modes:
 - `full`: endpoints with no time filter (the catalogs, tickets, alerts, scheduled
   maintenances). Listed whole every run and swapped in atomically (`replace` via a staging
   dataset), so a record removed from the API is removed here too.
 - `updated_after`: incidents. No `updated_at` on the item; the server filters by edit time,
-  so the loader keeps its own cursor (see `source._arrow_resource`). Merged on `id`.
+  so the loader keeps its own cursor (see `cursors.py`). Merged on `id`.
 - `updated_since`: retrospectives, with a real `updated_at` cursor. Merged on `id`.
 - `starts_at`: change events, windowed on their start time. Merged on `id`.
 """
@@ -66,8 +66,9 @@ class Endpoint:
     params: dict[str, Any] = field(default_factory=dict)
     # hints for dlt child tables, keyed by the nested path (e.g. ("milestones",))
     nested: dict[tuple[str, ...], dict[str, dict[str, Any]]] = field(default_factory=dict)
-    # the big endpoints: pages become Arrow tables (`columnar.py`), not rows for dlt's
-    # normalizer; child tables are tables of their own (sync `full` or `updated_after` only)
+    # the endpoints with many records, every incremental one among them: pages become Arrow
+    # tables (`columnar.py`), not rows for dlt's normalizer; child tables are tables of their
+    # own. The others (catalogs, a page or two) go through dlt's `rest_api` source.
     arrow: bool = False
 
     def declared_tables(self) -> dict[str, dict[str, dict[str, Any]]]:
@@ -206,6 +207,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         # each environment lists every incident open in it: as child rows that is change
         # events x open incidents (12 million rows at 25,000 incidents); one JSON value instead
         nested={("environments",): hints(text=("name", "slug", "description"), json=("active_incidents",))},
+        arrow=True,
     ),
     Endpoint(
         "retrospectives",
@@ -213,6 +215,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Retrospective (post-mortem) reports, one per reviewed incident.",
         hints(text=("name", "summary", "incident_id"), json=("questions",)),
         sync="updated_since",
+        arrow=True,
     ),
     Endpoint(
         "tickets",

@@ -23,7 +23,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
@@ -85,22 +85,37 @@ def resource_of(endpoint: str) -> str:
 
 def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
     """requests response hook: fail with a clear message on anything but a `data` list."""
-    endpoint = endpoint_of(response)
+    check_status(response)
+    try:
+        body = response.json()
+    except ValueError:
+        raise not_json(response) from None
+    check_body(endpoint_of(response), body)
+    return response
+
+
+def check_status(response: requests.Response) -> None:
+    """An HTTP error status as one sentence naming the endpoint and the status."""
     if response.status_code >= 400:
+        endpoint = endpoint_of(response)
         raise IncidentApiHTTPError(
             f"incident API answered HTTP {response.status_code} {response.reason} "
             f"for GET {endpoint}{_status_hint(response.status_code, endpoint)}",
             response=response,
         )
-    try:
-        body = response.json()
-    except ValueError:
-        kind = response.headers.get("Content-Type", "no content type")
-        raise MalformedBodyError(
-            f"incident API endpoint {endpoint} answered a body that is not JSON "
-            f"({kind}, {len(response.content)} bytes: truncated or not an API answer)",
-            response=response,
-        ) from None
+
+
+def not_json(response: requests.Response) -> MalformedBodyError:
+    kind = response.headers.get("Content-Type", "no content type")
+    return MalformedBodyError(
+        f"incident API endpoint {endpoint_of(response)} answered a body that is not JSON "
+        f"({kind}, {len(response.content)} bytes: truncated or not an API answer)",
+        response=response,
+    )
+
+
+def check_body(endpoint: str, body: Any) -> None:
+    """A list answer must be an object with a `data` list."""
     if not isinstance(body, dict) or "data" not in body:
         raise UnexpectedBodyError(f"incident API endpoint {endpoint} {_shape_of(body)}")
     if not isinstance(body["data"], list):
@@ -108,7 +123,6 @@ def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> re
             f"incident API endpoint {endpoint} answered `data` as "
             f"{type(body['data']).__name__}, expected a list of records"
         )
-    return response
 
 
 def _status_hint(status: int, endpoint: str) -> str:
@@ -163,24 +177,32 @@ class PageCursorPaginator(BasePaginator):
         self.fetched += 1
         body = response.json()
         pagination = body.get("pagination") if isinstance(body, dict) else None
-        pagination = pagination if isinstance(pagination, dict) else {}
-        nxt = pagination.get("next")
-        if nxt is None:
-            self._has_next_page, self.next_page = False, None
-            return
-        problem = runaway_reason(nxt, self.asked, self.fetched, pagination)
-        if problem:
-            shown = {k: pagination.get(k) for k in ("page", "next", "last", "pages") if k in pagination}
-            raise PaginationError(
-                f"incident API endpoint {endpoint_of(response)} answered page {self.asked} with "
-                f"pagination {json.dumps(shown)}: {problem}, stopping"
-            )
-        self.next_page = nxt
+        self.next_page = next_page(endpoint_of(response), pagination, self.asked, self.fetched)
+        if self.next_page is None:
+            self._has_next_page = False
 
     def update_request(self, request: Request) -> None:
         if self._has_next_page and self.next_page is not None:
             request.params = {**(request.params or {}), "page": self.next_page}
             self.asked = self.next_page
+
+
+def next_page(endpoint: str, pagination: Any, asked: int, fetched: int) -> Optional[int]:
+    """The page after page `asked` (the `fetched`-th read), from its `pagination`; None at the
+    end; a PaginationError naming the endpoint and what the server sent when following `next`
+    would loop or run away (see `runaway_reason`)."""
+    pagination = pagination if isinstance(pagination, dict) else {}
+    nxt = pagination.get("next")
+    if nxt is None:
+        return None
+    problem = runaway_reason(nxt, asked, fetched, pagination)
+    if problem:
+        shown = {k: pagination.get(k) for k in ("page", "next", "last", "pages") if k in pagination}
+        raise PaginationError(
+            f"incident API endpoint {endpoint} answered page {asked} with "
+            f"pagination {json.dumps(shown)}: {problem}, stopping"
+        )
+    return nxt
 
 
 def _whole(value: Any) -> Optional[int]:
@@ -253,6 +275,10 @@ class ApiClient:
     def rest_client(self) -> RESTClient:
         """dlt's REST client, reading the records of each page from `data`."""
         return RESTClient(data_selector="data", **self.rest_api_client())
+
+    def get(self, path: str, params: dict[str, Any]) -> requests.Response:
+        """One authenticated GET of `path` under the base URL (retried and paced by the session)."""
+        return self.session.get(urljoin(self.base_url, path.lstrip("/")), params=params, auth=self.auth)
 
 
 def make_client(

@@ -1,27 +1,102 @@
-"""A page of an Arrow endpoint (columnar.py), parsed once: its bytes to Python records, one
-`orjson.loads` per page, in the response hook, before dlt's paginator sees the page.
+"""The pages of an Arrow endpoint (columnar.py), step by step: fetch, read, follow.
 
-The hook keeps only `pagination` in the body dlt reads (so dlt's data selector yields no
-records and nothing parses the page again), and the records on the response
-(`response.page_records`). Declared JSON columns are turned into their JSON text right there:
-a free-form object (labels, custom fields) whose keys and value types differ from record to
-record is then one string column to Arrow, exact whatever its shape.
+- fetch: one GET through the source's session (dlt's retrying, paced session, `http.py`) with
+  its bearer token;
+- read: the status and the body checked as every answer is (`http.check_status`,
+  `http.check_body`, their clear errors), the bytes parsed once with orjson, and each declared
+  JSON column turned into its JSON text right away: a free-form object (labels, custom fields)
+  whose keys and value types differ from record to record is then one string column to Arrow,
+  exact whatever its shape;
+- follow: `pagination.next` sent back as `page`, with the guards of the `rest_api` paginator
+  (`http.next_page`).
+
+A body that is not JSON (a truncated answer) is fetched again, with the session's own retry
+policy: the session retries failed sends, the body is judged only here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import orjson
 import requests
+from tenacity import Retrying, retry_if_exception_type
+
+from incident_assets.incident_api.http import (
+    ApiClient, MalformedBodyError, check_body, check_status, endpoint_of, next_page, not_json)
 
 # a path to a declared JSON column: its table's list fields, then the column's keys
 JsonPath = tuple[tuple[str, ...], tuple[str, ...]]
 
 
+@dataclass(frozen=True)
+class Page:
+    """One answer of a list endpoint, read: its records and its `pagination`."""
+
+    endpoint: str  # the path asked, e.g. /v1/incidents
+    records: list[Any]
+    pagination: dict[str, Any]
+
+    def body(self) -> dict[str, Any]:
+        """The page as the API's JSON body."""
+        return {"data": self.records, "pagination": self.pagination}
+
+
 def parse_page(content: bytes) -> Any:
     """The one parse of a page's bytes into Python (a ValueError if not JSON)."""
     return orjson.loads(content)
+
+
+def read_page(response: requests.Response, json_paths: list[JsonPath] = ()) -> Page:
+    """A checked, parsed answer; declared JSON columns as JSON text."""
+    check_status(response)
+    try:
+        body = parse_page(response.content)
+    except ValueError:
+        raise not_json(response) from None
+    endpoint = endpoint_of(response)
+    check_body(endpoint, body)
+    records = body["data"]
+    for record in records:
+        if isinstance(record, dict):
+            for tables, keys in json_paths:
+                as_json_text(record, tables, keys)
+    pagination = body.get("pagination")
+    return Page(endpoint, records, pagination if isinstance(pagination, dict) else {})
+
+
+class PageReader:
+    """Reads an endpoint's list, page after page, through `client`; `on_page` sees each page
+    (the run's progress lines)."""
+
+    def __init__(self, client: ApiClient, json_paths: list[JsonPath] = (),
+                 on_page: Optional[Callable[[Page], None]] = None) -> None:
+        self.client = client
+        self.json_paths = list(json_paths)
+        self.on_page = on_page
+        # the session's retry policy (attempts, waits, the retry log line) for bodies that are not JSON
+        self.retrying: Retrying = client.session.send.retry.copy(  # type: ignore[attr-defined]
+            retry=retry_if_exception_type(MalformedBodyError))
+
+    def fetch(self, path: str, params: dict[str, Any]) -> Page:
+        """One page, read (fetched again while its body is not JSON)."""
+        return self.retrying(lambda: read_page(self.client.get(path, params), self.json_paths))
+
+    def pages(self, path: str, params: dict[str, Any]) -> Iterator[Page]:
+        """Every page of the list at `path` asked with `params`, from `page` (default 1) on."""
+        query = dict(params)
+        asked, fetched = int(query.get("page", 1)), 0
+        while True:
+            page = self.fetch(path, query)
+            fetched += 1
+            if self.on_page is not None:
+                self.on_page(page)
+            yield page
+            nxt = next_page(page.endpoint, page.pagination, asked, fetched)
+            if nxt is None:
+                return
+            query["page"] = asked = nxt
 
 
 def json_paths(root: str, json_columns: dict[str, set[str]]) -> list[JsonPath]:
@@ -33,36 +108,6 @@ def json_paths(root: str, json_columns: dict[str, set[str]]) -> list[JsonPath]:
         for table, columns in json_columns.items() if table == root or table.startswith(f"{root}__")
         for column in columns
     )
-
-
-class PageHook:
-    """requests response hook of an Arrow endpoint, before `check_response`: the page's records
-    parsed once into `response.page_records`, declared JSON columns as JSON text.
-
-    A body that is not a JSON object with a `data` list is left alone: `check_response` judges it,
-    with its clear errors."""
-
-    def __init__(self, paths: list[JsonPath]) -> None:
-        self.paths = paths
-
-    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        if response.status_code >= 400:
-            return response
-        try:
-            body = parse_page(response.content)
-        except ValueError:
-            return response
-        response._body = body  # type: ignore[attr-defined]  # parsed: nothing parses it again
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            return response
-        records = body["data"]
-        for record in records:
-            if isinstance(record, dict):
-                for tables, keys in self.paths:
-                    as_json_text(record, tables, keys)
-        response._body = {"data": [], "pagination": body.get("pagination")}  # type: ignore[attr-defined]
-        response.page_records = records  # type: ignore[attr-defined]
-        return response
 
 
 def as_json_text(value: Any, tables: tuple[str, ...], keys: tuple[str, ...]) -> None:
@@ -84,16 +129,3 @@ def rows_at(value: Any, tables: Iterable[str]) -> Iterator[dict[str, Any]]:
     items = value.get(tables[0]) if isinstance(value, dict) else None
     for item in items if isinstance(items, list) else ():
         yield from rows_at(item, tables[1:])
-
-
-def page_records(page: Any, paths: list[JsonPath]) -> list[Any]:
-    """The records of a page dlt's paginator yielded: parsed by `PageHook`, else the page
-    itself (its JSON columns turned into text here)."""
-    records = getattr(getattr(page, "response", None), "page_records", None)
-    if records is not None:
-        return records
-    records = [dict(r) if isinstance(r, dict) else r for r in page]
-    for record in records:
-        for tables, keys in paths:
-            as_json_text(record, tables, keys)
-    return records

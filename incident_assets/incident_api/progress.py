@@ -1,6 +1,7 @@
 """Progress of a load, on the run's log: a line per endpoint as its pages land.
 
-A response hook on every page the source fetches. It logs an endpoint's first page, then at
+Told of every page the source reads (a `rest_api` response action, the Arrow endpoints'
+page callback). It logs an endpoint's first page, then at
 most one line per `every_seconds`, and its last page; where the API tells how many pages there
 are (`pagination.pages`), the line says how many requests remain. Through Python's logging;
 the ingestion asset forwards it to the run's log (`defs/incident_api/source_logs.py`), so the
@@ -30,8 +31,9 @@ class _Endpoint:
 
 
 class PageProgress:
-    """requests response hook counting pages and rows per endpoint (thread-safe: endpoints
-    are fetched concurrently). Install after `check_response`, which rejects bad pages."""
+    """Pages and rows per endpoint (thread-safe: endpoints are fetched concurrently): a
+    `rest_api` response action after `check_response`, which rejects bad pages, and the page
+    callback of the Arrow endpoints' reader (`pages.PageReader`)."""
 
     def __init__(self, logger: Optional[logging.Logger] = None, every_seconds: float = EVERY_SECONDS) -> None:
         self.logger = logger or logging.getLogger(__name__)
@@ -43,26 +45,27 @@ class PageProgress:
         return self  # dlt's rest_api copies its config: every endpoint must count in this one
 
     def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        body = response.json() if response.ok else None  # parsed once already (see pacing.py)
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            return response
-        pagination = body.get("pagination") or {}
+        """As a `rest_api` response action: counts the page in its answer."""
+        body = response.json() if response.ok else None
+        if isinstance(body, dict) and isinstance(body.get("data"), list):
+            self.page_read(endpoint_of(response), body.get("pagination"), len(body["data"]))
+        return response
+
+    def page_read(self, endpoint: str, pagination: Any, rows: int) -> None:
+        """Counts a page of `endpoint` with `rows` records; logs when a line is due."""
+        pagination = pagination if isinstance(pagination, dict) else {}
         page, pages = pagination.get("page"), pagination.get("pages")
         last = pagination.get("next") is None
-        endpoint = endpoint_of(response)
         now = time.monotonic()
         with self._lock:
             seen = self._endpoints.setdefault(endpoint, _Endpoint())
             seen.pages += 1
-            # a page of an Arrow endpoint keeps its records in `page_records` (pages.py), not in `data`
-            records = getattr(response, "page_records", None)
-            seen.rows += len(records) if records is not None else len(body["data"])
+            seen.rows += rows
             if not (last or seen.pages == 1 or now - seen.logged_at >= self.every_seconds):
-                return response
+                return
             seen.logged_at = now
             line = progress_line(endpoint, seen.pages, seen.rows, page, pages, last)
         self.logger.info(line)
-        return response
 
 
 def progress_line(endpoint: str, fetched: int, rows: int, page: Any, pages: Any, last: bool) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
-from dataclasses import dataclass
+from datetime import timedelta
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Optional
 
 import dlt
@@ -21,15 +21,16 @@ from dlt.common.configuration import known_sections, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
-from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.rest_api import rest_api_resources
 
 from incident_assets.errors import redact
 from incident_assets.incident_api.archived import ARCHIVED_PARAM, incident_lists
 from incident_assets.incident_api.columnar import ArrowTables
+from incident_assets.incident_api.cursors import IncrementalRead, RunScope
 from incident_assets.incident_api.endpoints import ENDPOINTS, SOURCE_NAME, Endpoint, resource_hints
 from incident_assets.incident_api.http import (
     NO_API_TOKEN,
+    ApiClient,
     IncidentApiConfigError,
     IncidentApiError,
     check_response,
@@ -37,18 +38,13 @@ from incident_assets.incident_api.http import (
     make_client,
     read_ahead,
 )
+from incident_assets.incident_api.pages import PageReader
 from incident_assets.incident_api.pacing import RequestPacer
 from incident_assets.incident_api.progress import PageProgress
 from incident_assets.settings import API_TOKEN_ENV
 
 # `make demo` / `make dev` start the bundled simulator here
 SIMULATOR_BASE_URL = "http://127.0.0.1:8765/v1"
-# the start of the first incremental window: before any real timestamp (records dated
-# before 1970 exist, e.g. imported history), so the client drops nothing. Year 1000, not 1:
-# dlt writes a lagged timestamp with strftime, which gives year 1 as "1", not "0001"
-EPOCH = "1000-01-01T00:00:00.000Z"
-
-
 class SkippedRecords:
     """Records the loader leaves out, counted per endpoint and reason: reported, never silent.
 
@@ -78,13 +74,6 @@ class SkippedRecords:
             return False
 
         return keep
-
-
-def iso_utc(moment: datetime) -> str:
-    """The API's timestamp format: ISO-8601 UTC with milliseconds."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z"
-    )
 
 
 @dlt.source(name=SOURCE_NAME, section=SOURCE_NAME)
@@ -135,39 +124,23 @@ def incident_api_source(
         "client": client.rest_api_client(),
         "resource_defaults": {
             "primary_key": "id",
-            "write_disposition": "merge",
             "endpoint": {
                 "data_selector": "data",
                 "params": {"per_page": per_page},
                 "response_actions": [check_response, progress],
             },
         },
-        "resources": [_rest_api_resource(e, scope) for e in ENDPOINTS if not e.arrow],
+        "resources": [_rest_api_resource(e) for e in ENDPOINTS if not e.arrow],
     }
     resources = {r.name: r for r in rest_api_resources(config)}
     for endpoint in ENDPOINTS:
         if not endpoint.arrow:
             resources[endpoint.name].add_filter(skipped.keep_keyed(endpoint))
-            fetch_ahead(resources[endpoint.name])
     overlap = timedelta(minutes=incident_cursor_overlap_minutes)
-    rest_client = client.rest_client()
     for endpoint in (e for e in ENDPOINTS if e.arrow):
-        resources[endpoint.name] = _arrow_resource(
-            endpoint, rest_client, per_page, overlap, scope, progress, skipped
-        )
+        resources[endpoint.name] = _arrow_resource(endpoint, client, per_page, overlap, scope, progress, skipped)
     # keep the declaration order of ENDPOINTS
     return [resources[e.name] for e in ENDPOINTS]
-
-
-def fetch_ahead(resource: DltResource) -> None:
-    """A `rest_api` resource's pages fetched in a thread of their own (`read_ahead`), while dlt
-    works on the other resources: dlt 1.31 ignores `parallelized` on a resource with an
-    incremental argument, which leaves these pages to dlt's main thread, one at a time. The
-    generator is still made when dlt starts the extraction (incremental bound by then)."""
-    pipe = resource._pipe  # dlt has no public setter for a bound resource's generator
-    generate = pipe.gen
-    if callable(generate):
-        pipe.replace_gen(lambda: read_ahead(generate()))
 
 
 def pacing_for(requests: Optional[int], seconds: Optional[float]) -> RequestPacer:
@@ -180,112 +153,57 @@ def pacing_for(requests: Optional[int], seconds: Optional[float]) -> RequestPace
         ) from None
 
 
-class RunScope:
-    """What the run asks for: everything, what changed since the cursor, or a fixed window."""
-
-    def __init__(self, full_refresh: bool, start: Optional[str], end: Optional[str],
-                 lookback: timedelta = timedelta(0)) -> None:
-        self.full_refresh, self.start, self.end = full_refresh, start, end
-        self.lookback = lookback  # of the `starts_at` cursor: records edited after they start
-
-    @property
-    def bounded(self) -> bool:
-        """A backfill between fixed instants: the stored cursors stay where they are."""
-        return self.start is not None or self.end is not None
-
-
-def _rest_api_resource(endpoint: Endpoint, scope: RunScope) -> dict[str, Any]:
-    resource: dict[str, Any] = {
+def _rest_api_resource(endpoint: Endpoint) -> dict[str, Any]:
+    """A catalog endpoint (a page or two, listed whole each run): dlt's `rest_api` resource,
+    replaced each run so that removed records go away."""
+    if endpoint.sync != "full":
+        raise ValueError(f"endpoint {endpoint.name}: an incremental endpoint takes the Arrow path")
+    return {
         **resource_hints(endpoint),
         "endpoint": {"path": endpoint.path, "params": dict(endpoint.params)},
-        # independent endpoints are fetched concurrently; the pacer is shared
-        "parallelized": True,
+        "write_disposition": "replace",
     }
-    if endpoint.sync == "full":
-        # the whole catalog comes back each run: swap it in, so removed records go away
-        resource["write_disposition"] = "replace"
-    elif not scope.full_refresh:
-        cursor = {"updated_since": "updated_at", "starts_at": "starts_at"}[endpoint.sync]
-        incremental: dict[str, Any] = {
-            "start_param": endpoint.sync,
-            "cursor_path": cursor,
-            "initial_value": scope.start or EPOCH,
-            # a record without the cursor field is loaded, not dropped
-            "on_cursor_value_missing": "include",
-        }
-        if endpoint.sync == "starts_at" and scope.lookback:
-            # dlt asks from the stored cursor minus this (seconds), merges on `id`, and never
-            # moves the stored cursor back; the lag applies to the first window too, which
-            # must still start at EPOCH
-            incremental["lag"] = scope.lookback.total_seconds()
-            if not scope.start:
-                incremental["initial_value"] = iso_utc(datetime.fromisoformat(EPOCH) + scope.lookback)
-        if scope.end:
-            # a bounded window does not move the stored cursor (dlt discards its state)
-            incremental["end_value"] = scope.end
-        resource["endpoint"]["incremental"] = incremental
-    return resource
 
 
 def _arrow_resource(
-    endpoint: Endpoint, client: RESTClient, per_page: int, overlap: timedelta, scope: RunScope,
+    endpoint: Endpoint, client: ApiClient, per_page: int, overlap: timedelta, scope: RunScope,
     progress: PageProgress, skipped: SkippedRecords,
 ) -> DltResource:
     """An endpoint whose pages become Arrow tables (`columnar.py`), not rows for dlt's
-    row-by-row normalizer: `full` endpoints replaced whole, incidents (`updated_after`) merged.
-
-    Incidents carry no `updated_at`; the server filters on edit time with `updated_after`.
-    The cursor is the start of the last successful extraction minus `overlap` (clock skew,
-    in-flight edits). It lives in dlt's resource state, which is committed with the load and
-    restored from the destination, so a fresh machine continues where the last run ended.
-    """
-    if endpoint.sync not in ("full", "updated_after"):
-        raise ValueError(f"endpoint {endpoint.name}: the Arrow path takes sync full or updated_after")
-    incremental = endpoint.sync == "updated_after"
-    disposition = "merge" if incremental else "replace"
+    row-by-row normalizer: `full` endpoints replaced whole, the others read from their cursor
+    (`cursors.py`) and merged on `id`. Pages are read one ahead, in a thread of their own."""
+    disposition = "replace" if endpoint.sync == "full" else "merge"
     tables = ArrowTables(endpoint, disposition)
-    page_hook = tables.page_hook()
+    reader = PageReader(client, tables.json_paths,
+                        on_page=lambda page: progress.page_read(page.endpoint, page.pagination, len(page.records)))
     # child tables are declared by `tables`, as tables of their own, not as dlt nested hints
     hints = {k: v for k, v in resource_hints(endpoint).items() if k != "nested_hints"}
 
     @dlt.resource(write_disposition=disposition, **hints)
     def arrow_resource() -> Iterator[Any]:
         tables.known_children(resource)
+        tables.append_on_first_load(resource)
         state = dlt.current.resource_state()
-        extraction_started = datetime.now(timezone.utc)
-        params: dict[str, Any] = {**endpoint.params, "per_page": per_page}
-        if incremental and scope.bounded:
-            params.update(
-                {k: v for k, v in (("updated_after", scope.start), ("updated_before", scope.end)) if v}
-            )
-        elif incremental and not scope.full_refresh and state.get("updated_after"):
-            params["updated_after"] = state["updated_after"]
+        cursor = IncrementalRead(endpoint, scope, overlap) if endpoint.sync != "full" else None
+        params: dict[str, Any] = {**endpoint.params, "per_page": per_page,
+                                  **(cursor.params(state) if cursor else {})}
         queries = [params]
         if ARCHIVED_PARAM in params:
-            lists = incident_lists(lambda query: first_page(client, endpoint, query), params)
+            lists = incident_lists(lambda query: reader.fetch(endpoint.path, query).body(), params)
             logger.info(lists.describe())
             queries = list(lists.queries)
-        pages = (
-            page
-            for query in queries
-            for page in read_ahead(client.paginate(
-                endpoint.path, params=query, hooks={"response": [page_hook, check_response, progress]}
-            ))
-        )
+        pages = (page for query in queries for page in read_ahead(reader.pages(endpoint.path, query)))
+        if cursor is not None:
+            pages = (replace(page, records=cursor.kept(page.records)) for page in pages)
         yield from tables.batches(pages, resource)
         for reason, count in tables.skipped.items():
             skipped.add(endpoint.name, reason, count)
-        if incremental and not scope.bounded:
-            state["updated_after"] = iso_utc(extraction_started - overlap)
+        if cursor is not None:
+            cursor.commit(state)
 
     resource = arrow_resource()
     tables.declare_children(resource)
     return resource
-
-
-def first_page(client: RESTClient, endpoint: Endpoint, query: dict[str, Any]) -> dict[str, Any]:
-    """One page of an endpoint's list, as JSON (errors as in a load)."""
-    return client.get(endpoint.path, params=query, hooks={"response": [check_response]}).json()
 
 
 def build_source(**overrides: Any) -> dlt.sources.DltSource:

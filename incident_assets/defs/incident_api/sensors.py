@@ -26,7 +26,8 @@ from incident_assets.incident_api.archived import incident_lists
 from incident_assets.defs.incident_api.asset_keys import ingestion_asset_key
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME, Endpoint
 from incident_assets.incident_api.http import check_response
-from incident_assets.incident_api.source import ApiCheckError, ApiConfig, api_config, api_get, iso_utc
+from incident_assets.incident_api.cursors import iso_utc
+from incident_assets.incident_api.source import ApiCheckError, ApiConfig, api_config, api_get
 
 INCIDENTS_KEY = ingestion_asset_key("incidents")
 NEW_INCIDENT_SENSOR_NAME = "incident_api_new_incidents_sensor"
