@@ -107,3 +107,6 @@ def test_reports_ran_over_the_generated_incidents(results: tuple[dict, str]) -> 
     (reports,) = [r for r in data["rows"] if r["kind"] == "reports"]
     assert reports["generated_rows"]["incidents"] == reports["size"]
     assert reports["report_rows"]["incident_facts"] == reports["size"]
+    # CPU seconds recorded beside the wall times, for runs on a shared machine
+    assert len(reports["runs_cpu_s"]) == len(reports["runs_s"]) and min(reports["runs_cpu_s"]) > 0
+    assert len(reports["floor_runs_cpu_s"]) == len(reports["floor_runs_s"]) and min(reports["floor_runs_cpu_s"]) > 0

@@ -102,15 +102,49 @@ rank_sums as (
     from ranked
     group by dimension, dimension_id, metric
 ),
+-- the medians of both periods, all four metrics in one pass over the members and unpivoted
+-- below (from durations, which has four rows per member, DuckDB kept all of them for this
+-- second reader); a metric counts only the members with a duration for it, as in tied
+period_medians as (
+    select dimension, dimension_id,
+        min(case when seconds_to_detect is not null then dimension_name end) as detect_name,
+        count(case when is_recent then seconds_to_detect end) as detect_n_recent,
+        count(case when not is_recent then seconds_to_detect end) as detect_n_baseline,
+        percentile_cont(0.5) within group (order by case when is_recent then seconds_to_detect end) as detect_p50_recent,
+        percentile_cont(0.5) within group (order by case when not is_recent then seconds_to_detect end) as detect_p50_baseline,
+        min(case when seconds_to_acknowledge is not null then dimension_name end) as acknowledge_name,
+        count(case when is_recent then seconds_to_acknowledge end) as acknowledge_n_recent,
+        count(case when not is_recent then seconds_to_acknowledge end) as acknowledge_n_baseline,
+        percentile_cont(0.5) within group (order by case when is_recent then seconds_to_acknowledge end) as acknowledge_p50_recent,
+        percentile_cont(0.5) within group (order by case when not is_recent then seconds_to_acknowledge end) as acknowledge_p50_baseline,
+        min(case when seconds_to_mitigate is not null then dimension_name end) as mitigate_name,
+        count(case when is_recent then seconds_to_mitigate end) as mitigate_n_recent,
+        count(case when not is_recent then seconds_to_mitigate end) as mitigate_n_baseline,
+        percentile_cont(0.5) within group (order by case when is_recent then seconds_to_mitigate end) as mitigate_p50_recent,
+        percentile_cont(0.5) within group (order by case when not is_recent then seconds_to_mitigate end) as mitigate_p50_baseline,
+        min(case when seconds_to_resolve is not null then dimension_name end) as resolve_name,
+        count(case when is_recent then seconds_to_resolve end) as resolve_n_recent,
+        count(case when not is_recent then seconds_to_resolve end) as resolve_n_baseline,
+        percentile_cont(0.5) within group (order by case when is_recent then seconds_to_resolve end) as resolve_p50_recent,
+        percentile_cont(0.5) within group (order by case when not is_recent then seconds_to_resolve end) as resolve_p50_baseline
+    from members
+    group by dimension, dimension_id
+),
 medians as (
-    select dimension, dimension_id, min(dimension_name) as dimension_name, metric,
-        count(case when is_recent then 1 end) as n_recent,
-        count(case when not is_recent then 1 end) as n_baseline,
-        percentile_cont(0.5) within group (order by case when is_recent then seconds end) as p50_recent_seconds,
-        percentile_cont(0.5) within group (order by case when not is_recent then seconds end) as p50_baseline_seconds
-    from durations
-    where seconds is not null
-    group by dimension, dimension_id, metric
+    select m.dimension, m.dimension_id,
+        case k.metric when 'detect' then m.detect_name when 'acknowledge' then m.acknowledge_name
+                      when 'mitigate' then m.mitigate_name when 'resolve' then m.resolve_name end as dimension_name,
+        k.metric,
+        case k.metric when 'detect' then m.detect_n_recent when 'acknowledge' then m.acknowledge_n_recent
+                      when 'mitigate' then m.mitigate_n_recent when 'resolve' then m.resolve_n_recent end as n_recent,
+        case k.metric when 'detect' then m.detect_n_baseline when 'acknowledge' then m.acknowledge_n_baseline
+                      when 'mitigate' then m.mitigate_n_baseline when 'resolve' then m.resolve_n_baseline end as n_baseline,
+        case k.metric when 'detect' then m.detect_p50_recent when 'acknowledge' then m.acknowledge_p50_recent
+                      when 'mitigate' then m.mitigate_p50_recent when 'resolve' then m.resolve_p50_recent end as p50_recent_seconds,
+        case k.metric when 'detect' then m.detect_p50_baseline when 'acknowledge' then m.acknowledge_p50_baseline
+                      when 'mitigate' then m.mitigate_p50_baseline when 'resolve' then m.resolve_p50_baseline end as p50_baseline_seconds
+    from period_medians as m
+    cross join (values ('detect'), ('acknowledge'), ('mitigate'), ('resolve')) as k(metric)
 ),
 groups as (
     select m.*, r.rank_sum_recent, r.tie_term

@@ -55,8 +55,9 @@ with population as (
     from {{report.incident_facts}} as f
     where f.is_reportable
 ),
--- each incident once per dimension value it counts in, with its four durations
-members as (
+-- each incident once per dimension value it counts in, with its four durations: its all and
+-- severity rows, then its rows of the other dimensions
+own_members as (
     select p.month, 'all' as dimension, 'all' as dimension_id, 'all' as dimension_name,
         p.seconds_to_detect, p.seconds_to_acknowledge, p.seconds_to_mitigate, p.seconds_to_resolve
     from population as p
@@ -64,14 +65,17 @@ members as (
     select p.month, 'severity', coalesce(p.severity, 'none'), coalesce(p.severity, 'none'),
         p.seconds_to_detect, p.seconds_to_acknowledge, p.seconds_to_mitigate, p.seconds_to_resolve
     from population as p
-    union all
+),
+dimension_members as (
     select p.month, d.dimension, d.dimension_id, d.dimension_name,
         p.seconds_to_detect, p.seconds_to_acknowledge, p.seconds_to_mitigate, p.seconds_to_resolve
     from population as p join {{report.incident_dimensions}} as d on d.incident_id = p.incident_id
 ),
 -- all four metrics in one pass over the members (one row each), unpivoted below; both
 -- percentiles of a metric from one sort, and the sorted durations whose order statistics
--- bound them
+-- bound them. The all and severity groups are aggregated apart from the other dimensions':
+-- one aggregate over every group held all their sorted durations at once (over DuckDB's 1 GB
+-- memory_limit at 1,000,000 incidents), two hold about half as much each, one after the other.
 stats as (
     select
         month, dimension, dimension_id, min(dimension_name) as dimension_name, count(*) as members,
@@ -91,7 +95,28 @@ stats as (
         percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_resolve) as resolve_p,
         min(seconds_to_resolve) as resolve_min, max(seconds_to_resolve) as resolve_max,
         array_agg(seconds_to_resolve order by seconds_to_resolve) filter (where seconds_to_resolve is not null) as resolve_sorted
-    from members
+    from own_members
+    group by month, dimension, dimension_id
+    union all
+    select
+        month, dimension, dimension_id, min(dimension_name) as dimension_name, count(*) as members,
+        count(seconds_to_detect) as detect_n, avg(seconds_to_detect) as detect_mean,
+        percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_detect) as detect_p,
+        min(seconds_to_detect) as detect_min, max(seconds_to_detect) as detect_max,
+        array_agg(seconds_to_detect order by seconds_to_detect) filter (where seconds_to_detect is not null) as detect_sorted,
+        count(seconds_to_acknowledge) as acknowledge_n, avg(seconds_to_acknowledge) as acknowledge_mean,
+        percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_acknowledge) as acknowledge_p,
+        min(seconds_to_acknowledge) as acknowledge_min, max(seconds_to_acknowledge) as acknowledge_max,
+        array_agg(seconds_to_acknowledge order by seconds_to_acknowledge) filter (where seconds_to_acknowledge is not null) as acknowledge_sorted,
+        count(seconds_to_mitigate) as mitigate_n, avg(seconds_to_mitigate) as mitigate_mean,
+        percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_mitigate) as mitigate_p,
+        min(seconds_to_mitigate) as mitigate_min, max(seconds_to_mitigate) as mitigate_max,
+        array_agg(seconds_to_mitigate order by seconds_to_mitigate) filter (where seconds_to_mitigate is not null) as mitigate_sorted,
+        count(seconds_to_resolve) as resolve_n, avg(seconds_to_resolve) as resolve_mean,
+        percentile_cont(array[0.5, 0.9]) within group (order by seconds_to_resolve) as resolve_p,
+        min(seconds_to_resolve) as resolve_min, max(seconds_to_resolve) as resolve_max,
+        array_agg(seconds_to_resolve order by seconds_to_resolve) filter (where seconds_to_resolve is not null) as resolve_sorted
+    from dimension_members
     group by month, dimension, dimension_id
 ),
 per_metric as (
