@@ -97,8 +97,8 @@ class ReportSettings(dg.ConfigurableResource):
 
     def params(self, overrides: ReliabilityConfig, context: dg.AssetExecutionContext) -> ReportParams:
         """The run's `ReportParams`: each override the run config sets, else this resource's value
-        (unset `as_of`: the run's start). Made once per run and overrides (the run's steps share
-        this resource); a bad value raises ReportSqlError naming its key."""
+        (unset `as_of`: the run's start). Made once per run for each set of overrides (the run's
+        steps share this resource); a bad value raises ReportSqlError naming its key."""
         cache_key = overrides.model_dump_json()
         if cache_key not in self._params:
             settings, keys = {}, {}
