@@ -175,7 +175,7 @@ def run_everything(home: Path, env: dict[str, str], what: str) -> int:
     from incident_assets.summary import print_summary  # reads the destination just written
 
     print_summary()
-    report = os.environ.get("INCIDENT_ASSETS_HTML_REPORT", DEFAULT_HTML_REPORT_PATH)
+    report = os.environ.get("INCIDENT_ASSETS_HTML_REPORT", "").strip() or DEFAULT_HTML_REPORT_PATH
     print(f"\nHTML report: {report}")
     print(f"Dagster instance: {home} (`make dev` shows this run, its metadata and previews)", flush=True)
     return 0

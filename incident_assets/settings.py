@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,8 +42,7 @@ def checked_timezone(name: str, key: str) -> str:
     return name
 
 
-def configured_timezone(override: Optional[str] = None, override_key: str = "timezone") -> str:
-    """The IANA time zone: `override` (e.g. a run config value) when given, else the env var, else UTC."""
-    if override and override.strip():
-        return checked_timezone(override.strip(), override_key)
+def configured_timezone() -> str:
+    """The IANA time zone of the schedule: the env var, else UTC (the reports read it through
+    their resource, `reliability/report_config.py`)."""
     return checked_timezone(os.environ.get(TIMEZONE_ENV, "").strip() or DEFAULT_TIMEZONE, TIMEZONE_ENV)

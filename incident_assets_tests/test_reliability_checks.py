@@ -112,4 +112,4 @@ def test_a_bad_min_change_pct_fails_the_run_naming_the_key(monkeypatch, tmp_path
     for name, value in dest.env().items():
         monkeypatch.setenv(name, value)
     result = materialize(report_assets, raise_on_error=False, run_config=report_run_config(min_change_pct=-5.0))
-    assert failure_message(result) == "min_change_pct must be a percentage >= 0, not -5.0"
+    assert failure_message(result) == "run config min_change_pct must be a percentage >= 0, not -5.0"

@@ -6,7 +6,7 @@ the automation condition sensor (`defs/operations/`), refresh them after each lo
 Configuration (read when the code location loads):
 - `INCIDENT_ASSETS_INGEST_CRON`: cron of the daily load, default `0 5 * * *`;
 - `INCIDENT_ASSETS_TIMEZONE`: its IANA timezone, default `UTC`. The reports' hours of the day
-  (business / off / sleep) use the same zone, validated by the same `configured_timezone`.
+  (business / off / sleep) use the same zone, validated by the same `checked_timezone`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Alerts from the report checks without Dagster+: a chat webhook hears about transitions only.
 
-When `INCIDENT_ASSETS_ALERT_WEBHOOK_URL` is set, a check that starts failing posts one message
+When `INCIDENT_ASSETS_ALERT_WEBHOOK_URL` is set (the `report_settings` resource's
+`alert_webhook_url`), a check that starts failing posts one message
 (`{"text": ...}`, which Slack, Mattermost and Teams incoming webhooks accept), a check that keeps
 failing posts nothing more, and one that passes again posts once that it recovered.
 
@@ -19,21 +20,17 @@ failed run.
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import dagster as dg
 import requests
 
-ALERT_WEBHOOK_ENV = "INCIDENT_ASSETS_ALERT_WEBHOOK_URL"
+from incident_assets.defs.reliability.report_config import ALERT_WEBHOOK_ENV
+
 ALERT_TAG = "incident_assets/alert"
 FAILING, PASSING = "failing", "passing"
 POST_TIMEOUT_SECONDS = 10
 OBSERVATIONS_READ = 100  # the asset's latest observations searched for the check's last alert
-
-
-def webhook_url() -> Optional[str]:
-    return os.environ.get(ALERT_WEBHOOK_ENV, "").strip() or None
 
 
 def last_alerted_state(instance: dg.DagsterInstance, asset_key: dg.AssetKey, check_name: str) -> str:
@@ -66,9 +63,9 @@ def post(url: str, text: str) -> Optional[str]:
     return None
 
 
-def announce_transition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult) -> None:
-    """Posts the check's transition, if it is one, and records it; never raises."""
-    url = webhook_url()
+def announce_transition(context: dg.AssetCheckExecutionContext, result: dg.AssetCheckResult,
+                        url: Optional[str]) -> None:
+    """Posts the check's transition, if it is one, to `url` (None: no alerts) and records it; never raises."""
     if url is None:
         return
     asset_key, check_name = result.asset_key, result.check_name

@@ -19,6 +19,7 @@ from incident_assets.defs.reliability.alerts import announce_transition
 from incident_assets.reliability.changes import change_record, change_sentence, duration_text
 from incident_assets.reliability.html.reader import ReportReader, report_table
 from incident_assets.defs.reliability.previews import to_markdown
+from incident_assets.defs.reliability.report_config import ReportSettings
 
 MAX_LISTED = 10  # offending rows named in a description; the metadata lists them all (up to 100)
 MAX_ROWS = 100
@@ -28,15 +29,15 @@ def report_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["reliability", table])
 
 
-def result(context: dg.AssetCheckExecutionContext, table: str, check_name: str, failing: Sequence[Mapping[str, Any]],
+def result(table: str, check_name: str, failing: Sequence[Mapping[str, Any]],
            sentence: Callable[[Mapping[str, Any]], str], ok: str, nouns: tuple[str, str],
            metadata: Mapping[str, Any]) -> dg.AssetCheckResult:
-    """The check's result (WARN when rows fail), announced to the webhook when it is a transition.
+    """The check's result (WARN when rows fail).
     `nouns`: what a failing row is, singular and plural (the plural also names the count's metadata)."""
     sentences = [sentence(r) for r in failing]
     description = "; ".join(sentences[:MAX_LISTED]) + (
         f"; and {len(sentences) - MAX_LISTED} more" if len(sentences) > MAX_LISTED else "")
-    outcome = dg.AssetCheckResult(
+    return dg.AssetCheckResult(
         asset_key=report_key(table), check_name=check_name, passed=not failing,
         severity=dg.AssetCheckSeverity.WARN,
         description=f"{len(failing)} {nouns[len(failing) != 1]}: {description}" if failing else ok,
@@ -44,8 +45,6 @@ def result(context: dg.AssetCheckExecutionContext, table: str, check_name: str, 
                   "offending": dg.MetadataValue.md("\n".join(f"- {s}" for s in sentences[:MAX_ROWS]) or "none"),
                   **metadata},
     )
-    announce_transition(context, outcome)
-    return outcome
 
 
 CheckFunction = Callable[[dg.AssetCheckExecutionContext, ReportReader], dg.AssetCheckResult]
@@ -72,7 +71,7 @@ def mttx_regression(context: dg.AssetCheckExecutionContext, reader: ReportReader
         where verdict = 'worse' and dimension in ('all', 'service', 'team') and metric in ('acknowledge', 'resolve')
         order by z_score desc, dimension, dimension_name, metric""")
     month = str(rows[0]["recent_month"])[:7] if rows else None
-    return result(context, "mttx_change", "mttx_regression", rows, change_sentence,
+    return result("mttx_change", "mttx_regression", rows, change_sentence,
                   "no evidence that MTTA or MTTR got worse (overall, per service, per team)",
                   ("regression", "regressions"),
                   {"worse_rows": dg.MetadataValue.json([change_record(r) for r in rows[:MAX_ROWS]]),
@@ -96,7 +95,7 @@ def error_budget_exhausted(context: dg.AssetCheckExecutionContext,
                 f"{float(r['slo_target_pct']):g} %, burn rate {float(r['burn_rate']):,.1f}, "
                 f"worst incident {r['worst_incident_id']})")
 
-    return result(context, "slo_error_budget", "error_budget_exhausted", rows, sentence,
+    return result("slo_error_budget", "error_budget_exhausted", rows, sentence,
                   "every service is within its 30-day error budget", ("service over budget", "services over budget"),
                   {"worst_budget_consumed_pct": float(rows[0]["budget_consumed_pct"]) if rows else 0.0})
 
@@ -122,7 +121,7 @@ def availability_below_slo(context: dg.AssetCheckExecutionContext,
                 f"{float(r['availability_pct']):.3f} % against its {float(r['slo_target_pct']):g} % SLO "
                 f"({duration_text(float(r['impact_minutes']) * 60)} of weighted downtime)")
 
-    return result(context, "service_reliability_monthly", "availability_below_slo", rows, sentence,
+    return result("service_reliability_monthly", "availability_below_slo", rows, sentence,
                   "every service met its SLO target in the last complete month",
                   ("service below SLO", "services below SLO"),
                   {"worst_availability_pct": float(rows[0]["availability_pct"]) if rows else 100.0})
@@ -140,7 +139,7 @@ def stale_open_incidents(context: dg.AssetCheckExecutionContext,
     def sentence(r: Mapping[str, Any]) -> str:
         return f"incident #{r['number']} ({r['incident_id']}) {r['detail']}"
 
-    return result(context, "data_quality_issues", "stale_open_incidents", rows, sentence,
+    return result("data_quality_issues", "stale_open_incidents", rows, sentence,
                   "no incident has been open for more than 30 days", ("stale incident", "stale incidents"),
                   {"stale_incidents_table": dg.MetadataValue.md(
                       to_markdown(["incident", "number", "detail"],
@@ -154,14 +153,18 @@ def stale_open_incidents(context: dg.AssetCheckExecutionContext,
     pool=DESTINATION_POOL,  # DuckDB: keep readers out of the writer's way
     description="Regressions of the report tables: MTTx, error budgets, availability, stale incidents.",
 )
-def reliability_report_checks(context: dg.AssetCheckExecutionContext,
-                              destination: DestinationResource) -> Iterator[dg.AssetCheckResult]:
-    """Runs the selected checks over one connection of the destination."""
+def reliability_report_checks(context: dg.AssetCheckExecutionContext, destination: DestinationResource,
+                              report_settings: ReportSettings) -> Iterator[dg.AssetCheckResult]:
+    """Runs the selected checks over one connection of the destination; a transition of a check
+    is announced to the alert webhook, when there is one."""
+    webhook_url = report_settings.webhook_url()
     with destination.sql_client() as sql:
         reader = ReportReader(sql)
         for spec, check in REGISTERED:
             if spec.key in context.selected_asset_check_keys:
-                yield check(context, reader)
+                outcome = check(context, reader)
+                announce_transition(context, outcome, webhook_url)
+                yield outcome
 
 
 report_checks = [reliability_report_checks]
