@@ -28,7 +28,7 @@ from incident_assets_tests.ingestion import materialize
 from incident_assets_tests.reliability_inputs import AS_OF as GOLDEN_AS_OF
 from incident_assets_tests.reliability_inputs import loaded_destination
 
-BEFORE_DIR = Path(__file__).parent / "sql_before"
+BEFORE_DIR = Path(__file__).parents[1] / "sql_before"
 BEFORE_SCHEMA = "reliability_before"
 SIMULATOR_AS_OF = datetime(2026, 10, 20, 12, tzinfo=timezone.utc)  # inside the simulator's data
 # (table, column) whose values are averages or sums of doubles: compared to a relative 1e-12

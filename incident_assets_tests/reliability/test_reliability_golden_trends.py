@@ -14,7 +14,7 @@ from pytest import approx
 from incident_assets.reliability.runner import ReportParams, ReportSqlError, run_reports
 from incident_assets_tests.reliability_inputs import TestDestination, loaded_destination
 from incident_assets_tests.reliability_inputs_trends import AS_OF_TRENDS, CHANGE_CASES, TRENDS
-from incident_assets_tests.test_reliability_golden import engine_destination
+from incident_assets_tests.reliability.test_reliability_golden import engine_destination
 
 
 def build(dest: TestDestination, **params) -> None:

@@ -15,7 +15,7 @@ from incident_assets.simulator import Simulator
 from incident_assets_tests import reliability_reference as reference
 from incident_assets_tests.conftest import point_project_at
 from incident_assets_tests.ingestion import materialize, query
-from incident_assets_tests.test_reliability_reference import assert_availability_matches
+from incident_assets_tests.reliability.test_reliability_reference import assert_availability_matches
 
 AS_OF = "2026-10-20T12:00:00Z"  # inside the simulator's data, so that the current month is cut
 

@@ -21,7 +21,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from incident_assets.simulator import DEFAULT_TOKEN, RESOURCES, FaultConfig, Simulator
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # FireHydrant's public OpenAPI file (firehydrant/firehydrant-typescript-sdk:openapi.yaml),
 # kept unchanged in docs/
 OPENAPI = PROJECT_ROOT / "docs" / "firehydrant-openapi.yaml"

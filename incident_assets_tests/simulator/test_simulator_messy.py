@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from incident_assets.simulator import DEFAULT_TOKEN, RESOURCES, Simulator
-from incident_assets_tests.test_simulator import (
+from incident_assets_tests.simulator.test_simulator import (
     ENVELOPE_DECLARED_AS_ITEM, ITEM_PATHS, KNOWN_DEFECTS, LIST_PATHS, deviations, openapi, schema_of)
 
 # what a real account adds to the OpenAPI file's known defects: fields it documents as
