@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from incident_assets.definitions import defs
-from incident_assets.reliability.assets import report_assets, report_run_config
+from incident_assets.defs.reliability.assets import report_assets, report_run_config
 from incident_assets.reliability.params import ReportParams
 from incident_assets.defs.reliability.report_config import (
     ENV_VARS, HtmlReportConfig, ReliabilityConfig, ReportSettings, report_settings_resource)
