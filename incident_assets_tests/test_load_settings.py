@@ -23,17 +23,17 @@ def insertion_order(sql) -> bool:
 
 def test_a_load_holds_its_connection_with_the_load_settings_and_dlt_defaults(tmp_path, monkeypatch):
     monkeypatch.delenv(BUFFER_KEY, raising=False)
-    assert LOAD_DUCKDB_SETTINGS == {"memory_limit": "1GB", "preserve_insertion_order": False} and LOAD_DLT_SETTINGS == {BUFFER_KEY: "1000"}
+    assert LOAD_DUCKDB_SETTINGS == {"memory_limit": "512MB", "preserve_insertion_order": False} and LOAD_DLT_SETTINGS == {BUFFER_KEY: "1000"}
     destination = DestinationResource(duckdb_file=str(tmp_path / "load.duckdb"))
     with destination.loading_pipeline() as pipeline:
         with pipeline.sql_client() as sql:
-            assert insertion_order(sql) is False and memory_limit(sql) == "953.6 MiB"
+            assert insertion_order(sql) is False and memory_limit(sql) == "488.2 MiB"
         assert os.environ[BUFFER_KEY] == "1000"
     assert BUFFER_KEY not in os.environ
     # the file opened afresh has DuckDB's default again
     with duckdb.connect(str(tmp_path / "load.duckdb")) as connection:
         assert connection.execute("select current_setting('preserve_insertion_order')").fetchone()[0] is True
-        assert connection.execute("select current_setting('memory_limit')").fetchone()[0] != "953.6 MiB"
+        assert connection.execute("select current_setting('memory_limit')").fetchone()[0] != "488.2 MiB"
 
 
 def test_an_environment_setting_wins_over_the_load_default(tmp_path, monkeypatch):
