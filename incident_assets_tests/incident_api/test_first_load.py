@@ -15,10 +15,10 @@ from incident_assets.simulator import DEFAULT_TOKEN, Simulator
 MERGED = ("incidents", "change_events", "retrospectives")
 
 
-def load(sim: Simulator, db: Path) -> None:
+def load(sim: Simulator, db: Path, pipelines: str = "pipelines", **source: object) -> None:
     pipeline = dlt.pipeline("first_load", destination=dlt.destinations.duckdb(str(db)), dataset_name="incident_api",
-                            pipelines_dir=str(db.parent / "pipelines"))
-    pipeline.run(build_source(base_url=sim.base_url, api_token=DEFAULT_TOKEN).with_resources(*MERGED))
+                            pipelines_dir=str(db.parent / pipelines))
+    pipeline.run(build_source(base_url=sim.base_url, api_token=DEFAULT_TOKEN, **source).with_resources(*MERGED))
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -52,4 +52,17 @@ def test_the_first_load_appends_and_the_next_merges(tmp_path):
                     f"on m._dlt_root_id = i._dlt_id where i.id = '{edited['id']}'") == [(0,)]
     assert rows(db, "select count(*) from incident_api.incidents__milestones")[0][0] == (
         milestones_before - len(edited["milestones"]))
+    assert "incidents" in staging_tables(db)
+
+
+def test_a_fresh_machine_merges_into_a_loaded_destination(tmp_path):
+    """A new machine (no local pipeline state) restores dlt's schema from the destination, which
+    says the tables have data: reading everything again merges, nothing is appended twice."""
+    db = tmp_path / "fresh.duckdb"
+    with Simulator(incidents=150, seed=5) as sim:
+        load(sim, db, pipelines="machine_a")
+        load(sim, db, pipelines="machine_b", full_refresh=True)
+        counts = {name: sim.count(name) for name in MERGED}
+    assert {name: rows(db, f"select count(*), count(distinct id) from incident_api.{name}")[0]
+            for name in MERGED} == {name: (n, n) for name, n in counts.items()}
     assert "incidents" in staging_tables(db)
