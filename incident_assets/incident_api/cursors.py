@@ -18,7 +18,7 @@ field is loaded, never dropped.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, MutableMapping, Optional
+from typing import Any, MutableMapping, Optional
 
 from incident_assets.incident_api.endpoints import Endpoint
 
@@ -95,11 +95,11 @@ class IncrementalRead:
         legacy = state.get("incremental", {}).get(self.field or "", {}).get("last_value")
         return state.get(self.param) or (legacy if isinstance(legacy, str) else None)
 
-    def kept(self, records: Iterable[Any]) -> list[Any]:
+    def kept(self, records: list[Any]) -> list[Any]:
         """The records to load (a bounded window leaves out those at or after its end); the
-        newest cursor value among them is noted."""
+        newest cursor value among them is noted. Without a cursor field: `records` as they are."""
         if self.field is None:
-            return list(records)
+            return records
         kept = []
         for record in records:
             moment = instant(record.get(self.field)) if isinstance(record, dict) else None

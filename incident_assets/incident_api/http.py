@@ -2,16 +2,17 @@
 
 dlt does the requests, pagination and retries; this module only adds what the API needs
 beyond dlt's defaults:
-- `PageCursorPaginator`: `pagination.next` sent back as `page`, refusing a cursor that
-  repeats, goes back, or runs past the last page (a server bug would otherwise loop forever).
-- `check_response`: a response hook that turns a bad answer into one clear error naming the
-  endpoint and the status (401, 403, non-JSON, one object instead of a `data` list) instead
-  of a traceback or, worse, a silently empty table.
+- `next_page`: `pagination.next` sent back as `page`, refusing a cursor that repeats, goes
+  back, or runs past the last page (a server bug would otherwise loop forever); used by
+  `PageCursorPaginator` (dlt's `rest_api`) and `pages.PageReader` (the Arrow endpoints).
+- `check_status` / `check_body` (together `check_response`, a response hook): a bad answer
+  becomes one clear error naming the endpoint and the status (401, 403, non-JSON, one object
+  instead of a `data` list) instead of a traceback or, worse, a silently empty table.
 - `fails_every_endpoint`: which of those errors no endpoint escapes (bad token, the account's
   rate limit, an unreachable host); the others belong to one endpoint, which the ingestion
   asset leaves out (`incident_assets/defs/incident_api/assets.py`).
 - `make_session`: dlt's retrying session with the statuses and errors worth a retry, paced by
-  a `RequestPacer` (`pacing.py`), each page parsed once.
+  a `RequestPacer` (`pacing.py`).
 - `make_client`: base URL, bearer token, page-cursor paginator and that session together, the
   one way the source, its Arrow resources and the sensors reach the API.
 - `read_ahead`: speed (the next page fetched while this one is processed).
@@ -26,7 +27,6 @@ from typing import Any, Iterator, Optional, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request
@@ -272,13 +272,11 @@ class ApiClient:
         return {"base_url": self.base_url, "auth": self.auth, "paginator": PageCursorPaginator(),
                 "session": self.session}
 
-    def rest_client(self) -> RESTClient:
-        """dlt's REST client, reading the records of each page from `data`."""
-        return RESTClient(data_selector="data", **self.rest_api_client())
-
-    def get(self, path: str, params: dict[str, Any]) -> requests.Response:
-        """One authenticated GET of `path` under the base URL (retried and paced by the session)."""
-        return self.session.get(urljoin(self.base_url, path.lstrip("/")), params=params, auth=self.auth)
+    def get(self, path: str, params: dict[str, Any], hooks: Optional[dict[str, Any]] = None) -> requests.Response:
+        """One authenticated GET of `path` under the base URL (retried and paced by the session),
+        `hooks` as requests takes them."""
+        return self.session.get(urljoin(self.base_url, path.lstrip("/")), params=params, auth=self.auth,
+                                hooks=hooks or {})
 
 
 def make_client(

@@ -45,6 +45,8 @@ from incident_assets.settings import API_TOKEN_ENV
 
 # `make demo` / `make dev` start the bundled simulator here
 SIMULATOR_BASE_URL = "http://127.0.0.1:8765/v1"
+
+
 class SkippedRecords:
     """Records the loader leaves out, counted per endpoint and reason: reported, never silent.
 
@@ -263,7 +265,7 @@ def api_get(config: ApiConfig, path: str, params: dict[str, Any], hooks: dict[st
             config.base_url, config.api_token, max_retries=1, backoff_factor=0.5, timeout=CHECK_TIMEOUT_SECONDS
         )
         try:
-            return client.rest_client().get(path, params=params, hooks=hooks)
+            return client.get(path, params, hooks)
         finally:
             client.session.close()
     except (IncidentApiError, requests.RequestException) as e:
