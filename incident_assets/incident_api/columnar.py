@@ -40,12 +40,14 @@ from incident_assets.incident_api.endpoints import Endpoint, ingestion_asset_pat
 from incident_assets.incident_api.flatten import (
     KEYS, LIST_IDX, LOAD_ID, PARENT_KEY, ROOT_KEY, ROW_KEY, Columns, Names, PageFlattener, RowByRow,
     RowFlattener)
-from incident_assets.incident_api.http import IncidentApiError
+from incident_assets.incident_api.http import IncidentApiError, read_ahead
 from incident_assets.incident_api.mixed import Path, mixed_paths, settle
 from incident_assets.incident_api.pages import Page, json_paths
 
 # records per set of yielded tables: big enough for few parquet row groups, small in memory
 BATCH_RECORDS = 5_000
+# batches built ahead per endpoint, while dlt writes the one before
+READ_AHEAD_BATCHES = 1
 TOMBSTONE = "_dlt_deleted"
 
 Disposition = Literal["merge", "replace", "append"]
@@ -150,14 +152,25 @@ class ArrowTables:
         """Arrow tables for every BATCH_RECORDS records of `pages` (read by `pages.PageReader`),
         each marked with its table.
 
-        A record served twice in one run (a page shifting while it is read) is taken once:
-        the first copy, so its root row and child rows agree. Records left out are counted in
-        `skipped`.
+        The next batch is read and built in a thread of its own while dlt writes this one: dlt
+        takes a batch at a time from one endpoint after the other, and meanwhile the others'
+        pages keep coming. A record served twice in one run (a page shifting while it is read)
+        is taken once: the first copy, so its root row and child rows agree. Records left out
+        are counted in `skipped`.
         """
         hide_arrow_json_hint_notice()  # the run's normalize step would log it
+        # dlt's context belongs to the extracting thread: read here, not in the read-ahead thread
         load_id = dlt.current.load_package_state()["load_id"]
         schema = dlt.current.source_schema()
         names, types = Names(schema.naming), self.column_types(schema)
+        for tables in read_ahead(self.built_batches(pages, load_id, names, types), READ_AHEAD_BATCHES):
+            yield from self.emit(tables, resource)
+        if self.disposition == "replace":
+            yield from self.empty_children()
+
+    def built_batches(self, pages: Iterable[Page], load_id: str, names: Names,
+                      types: ColumnTypes) -> Iterator[dict[str, pa.Table]]:
+        """One table per table for every BATCH_RECORDS records of `pages`."""
         seen: set[str] = set()
         parts: dict[str, list[pa.Table]] = defaultdict(list)
         size = 0
@@ -169,12 +182,10 @@ class ArrowTables:
                 parts[table].append(arrow)
             size += len(records)
             if size >= BATCH_RECORDS:
-                yield from self.emit(self.batch_tables(parts), resource)
+                yield self.batch_tables(parts)
                 parts, size = defaultdict(list), 0
         if size:
-            yield from self.emit(self.batch_tables(parts), resource)
-        if self.disposition == "replace":
-            yield from self.empty_children()
+            yield self.batch_tables(parts)
 
     def column_types(self, schema: dlt.Schema) -> ColumnTypes:
         """Declared types, then the types earlier loads gave this endpoint's other columns."""

@@ -15,12 +15,13 @@ beyond dlt's defaults:
   a `RequestPacer` (`pacing.py`).
 - `make_client`: base URL, bearer token, page-cursor paginator and that session together, the
   one way the source, its Arrow resources and the sensors reach the API.
-- `read_ahead`: speed (the next page fetched while this one is processed).
+- `read_ahead`: speed (pages read while earlier ones are loaded).
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, TypeVar
@@ -89,7 +90,7 @@ def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> re
     try:
         body = response.json()
     except ValueError:
-        raise not_json(response) from None
+        raise not_json(response, response.content) from None
     check_body(endpoint_of(response), body)
     return response
 
@@ -105,11 +106,11 @@ def check_status(response: requests.Response) -> None:
         )
 
 
-def not_json(response: requests.Response) -> MalformedBodyError:
+def not_json(response: requests.Response, body: bytes) -> MalformedBodyError:
     kind = response.headers.get("Content-Type", "no content type")
     return MalformedBodyError(
         f"incident API endpoint {endpoint_of(response)} answered a body that is not JSON "
-        f"({kind}, {len(response.content)} bytes: truncated or not an API answer)",
+        f"({kind}, {len(body)} bytes: truncated or not an API answer)",
         response=response,
     )
 
@@ -229,14 +230,19 @@ def runaway_reason(nxt: Any, asked: int, fetched: int, pagination: dict[str, Any
     return None
 
 
-def read_ahead(pages: Iterator[T]) -> Iterator[T]:
-    """`pages`, with the next one fetched in a thread while the caller works on this one, so
-    waiting for the server overlaps turning a page into rows. Errors surface in order."""
-    with ThreadPoolExecutor(1, thread_name_prefix="incident-api-read-ahead") as pool:
-        upcoming = pool.submit(next, pages, None)
-        while (page := upcoming.result()) is not None:
-            upcoming = pool.submit(next, pages, None)
-            yield page
+def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """`items`, made up to `depth` ahead in a thread of their own while the caller works on the
+    ones before. Errors surface in order; closing the iterator early stops the thread after the
+    item it is making."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="incident-api-read-ahead")
+    try:
+        # one worker: the submitted `next` calls run one after another, in order
+        upcoming = deque(pool.submit(next, items, None) for _ in range(depth))
+        while (item := upcoming.popleft().result()) is not None:
+            upcoming.append(pool.submit(next, items, None))
+            yield item
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def make_session(
@@ -272,11 +278,12 @@ class ApiClient:
         return {"base_url": self.base_url, "auth": self.auth, "paginator": PageCursorPaginator(),
                 "session": self.session}
 
-    def get(self, path: str, params: dict[str, Any], hooks: Optional[dict[str, Any]] = None) -> requests.Response:
+    def get(self, path: str, params: dict[str, Any], hooks: Optional[dict[str, Any]] = None,
+            stream: bool = False) -> requests.Response:
         """One authenticated GET of `path` under the base URL (retried and paced by the session),
-        `hooks` as requests takes them."""
+        `hooks` and `stream` as requests takes them."""
         return self.session.get(urljoin(self.base_url, path.lstrip("/")), params=params, auth=self.auth,
-                                hooks=hooks or {})
+                                hooks=hooks or {}, stream=stream)
 
 
 def make_client(

@@ -36,7 +36,6 @@ from incident_assets.incident_api.http import (
     check_response,
     describe_failure,
     make_client,
-    read_ahead,
 )
 from incident_assets.incident_api.pages import PageReader
 from incident_assets.incident_api.pacing import RequestPacer
@@ -173,7 +172,8 @@ def _arrow_resource(
 ) -> DltResource:
     """An endpoint whose pages become Arrow tables (`columnar.py`), not rows for dlt's
     row-by-row normalizer: `full` endpoints replaced whole, the others read from their cursor
-    (`cursors.py`) and merged on `id`. Pages are read one ahead, in a thread of their own."""
+    (`cursors.py`) and merged on `id`. Pages are read ahead, in a thread of their own
+    (`ArrowTables.batches`)."""
     disposition = "replace" if endpoint.sync == "full" else "merge"
     tables = ArrowTables(endpoint, disposition)
     reader = PageReader(client, tables.json_paths,
@@ -194,7 +194,7 @@ def _arrow_resource(
             lists = incident_lists(lambda query: reader.fetch(endpoint.path, query).body(), params)
             logger.info(lists.describe())
             queries = list(lists.queries)
-        pages = (page for query in queries for page in read_ahead(reader.pages(endpoint.path, query)))
+        pages = (page for query in queries for page in reader.pages(endpoint.path, query))
         if cursor is not None:
             pages = (replace(page, records=cursor.kept(page.records)) for page in pages)
         yield from tables.batches(pages, resource)

@@ -3,6 +3,7 @@ into DuckDB must give the same tables, column for column, value for value."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ def page(records: list[dict[str, Any]], endpoint: str = "incidents") -> Page:
     response = requests.Response()
     response.status_code = 200
     response.url = f"http://127.0.0.1/v1/{ENDPOINTS_BY_NAME[endpoint].path}"
-    response._content = orjson.dumps({"data": records, "pagination": {"page": 1, "next": None}})
+    response.raw = io.BytesIO(orjson.dumps({"data": records, "pagination": {"page": 1, "next": None}}))
     return read_page(response, ArrowTables(ENDPOINTS_BY_NAME[endpoint], "replace").json_paths)
 
 

@@ -37,6 +37,7 @@ from incident_assets.errors import UserFacingError
 from incident_assets.defs.incident_api.asset_keys import ingestion_asset_key
 from incident_assets.defs.incident_api.column_schemas import declared_schema
 from incident_assets.incident_api.endpoints import ENDPOINTS_BY_NAME
+from incident_assets.incident_api.gc_passes import fewer_gc_passes
 from incident_assets.incident_api.http import (
     ANSWER_ERRORS,
     causes,
@@ -110,7 +111,7 @@ def incident_api_assets(
 ) -> Iterator[Any]:
     try:
         # missing/wrong credentials: one clear message, before any request
-        with destination.loading_pipeline() as pipeline, source_logs_in_run_log(context):
+        with destination.loading_pipeline() as pipeline, source_logs_in_run_log(context), fewer_gc_passes():
             events, failures, skipped = load_isolated(context, dlt, config, pipeline, destination.loader_file_format())
             results = list(with_load_metadata(context, pipeline, events, skipped))
     except (PipelineStepFailed, UserFacingError) as e:
