@@ -186,17 +186,15 @@ def schema_columns(sql_client: Any, schema: str, table: Optional[str] = None) ->
 
 # DuckDB settings while the reports are built. Its buffer pool would otherwise keep the file's
 # blocks cached up to 80 % of the machine's memory: over 1M incidents that put the process at
-# about 1.45 GB; with this limit, near 1.1 GB (README, "What made it fast"). No report table
-# has an order of its own (readers say `order by`), and keeping the order of the rows a
-# `create table as` writes cost about 15 % of the chain's CPU over 1M incidents.
-REPORT_DUCKDB_SETTINGS = {"memory_limit": "1GB", "preserve_insertion_order": False}
+# about 1.45 GB; with this limit, near 1.1 GB (README, "What made it fast").
+REPORT_DUCKDB_SETTINGS = {"memory_limit": "1GB"}
 # ... and on the connection held for a load: 512 MB, and rows inserted without keeping their
 # order (dlt reads them back by key). The limit caps the buffer pool, which otherwise caches
 # what the load writes (3.5 GB at 100,000 incidents with DuckDB's default). Measured at 100,000
 # messy incidents: a first load peaks at about 0.95 GB with 512 MB against 1.38 GB with 1 GB,
 # in the same time, and a `full_refresh` merge of all 100,000 over them completes at 0.98 GB
 # (merges spill to disk past the limit). README, "Peak memory".
-LOAD_DUCKDB_SETTINGS = {"memory_limit": "512MB", "preserve_insertion_order": "false"}
+LOAD_DUCKDB_SETTINGS = {"memory_limit": "512MB", "preserve_insertion_order": False}
 # dlt settings for a load, as defaults (an environment variable of the same key wins): dlt's
 # writers buffer 5,000 items per table before writing them out; 1,000 took about 190 MB off the
 # peak at 50,000 incidents and no time we could measure (README, "Peak memory").
@@ -226,18 +224,12 @@ def report_settings(sql_client: Any) -> Iterator[None]:
         yield
         return
     for name, value in REPORT_DUCKDB_SETTINGS.items():
-        sql_client.execute_sql(f"set {name} = {_setting_literal(value)}")
+        sql_client.execute_sql(f"set {name} = {_quoted(value)}")
     try:
         yield
     finally:
         for name in REPORT_DUCKDB_SETTINGS:
             sql_client.execute_sql(f"reset {name}")
-
-
-def _setting_literal(value: str | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return _quoted(value)
 
 
 def _quoted(text: str) -> str:

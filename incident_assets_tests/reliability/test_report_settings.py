@@ -15,12 +15,11 @@ def setting(sql, name: str) -> str:
 def test_reports_run_with_the_report_settings_then_the_defaults_are_back(tmp_path):
     dest = loaded_destination("duckdb", tmp_path)
     with dest.pipeline().sql_client() as sql:
-        default = (setting(sql, "memory_limit"), setting(sql, "preserve_insertion_order"))
-        assert REPORT_DUCKDB_SETTINGS == {"memory_limit": "1GB", "preserve_insertion_order": False}
+        default = setting(sql, "memory_limit")
+        assert REPORT_DUCKDB_SETTINGS == {"memory_limit": "1GB"}
         with report_settings(sql):
-            expected = (setting(sql, "memory_limit"), setting(sql, "preserve_insertion_order"))
-        assert expected == ("953.6 MiB", False) and default[0] != expected[0] and default[1] is True
-        during = {(setting(sql, "memory_limit"), setting(sql, "preserve_insertion_order"))
-                  for _ in run_reports(sql, ReportParams(as_of=AS_OF))}
+            expected = setting(sql, "memory_limit")
+        assert expected == "953.6 MiB" and default != expected
+        during = {setting(sql, "memory_limit") for _ in run_reports(sql, ReportParams(as_of=AS_OF))}
         assert during == {expected}
-        assert (setting(sql, "memory_limit"), setting(sql, "preserve_insertion_order")) == default
+        assert setting(sql, "memory_limit") == default
