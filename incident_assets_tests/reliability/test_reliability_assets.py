@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import dagster as dg
 import pytest
@@ -145,6 +147,28 @@ def test_bad_as_of_fails_clearly(golden_env):
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert re.search(r"as_of: 'yesterday' is not an ISO-8601 timestamp", failure.message)
+
+
+def test_a_locked_file_fails_with_the_sentence_and_a_missing_folder_is_made(golden_env, tmp_path, monkeypatch):
+    """The destination is checked only when connecting fails: still one sentence for a lock."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); time.sleep(120)", str(golden_env.duckdb_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = materialize([*report_assets], run_config=report_run_config(["incident_facts"], as_of=AS_OF_ISO),
+                             selection="reliability/incident_facts", raise_on_error=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert failure_message(result).startswith(
+        f"the DuckDB file {golden_env.duckdb_path} is locked by process {holder.pid} (")
+    new_file = tmp_path / "new" / "incidents.duckdb"
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(new_file))
+    result = materialize([*report_assets], run_config=report_run_config(["incident_facts"], as_of=AS_OF_ISO),
+                         selection="reliability/incident_facts")
+    assert result.success and set(materializations(result)) == {"incident_facts"} and new_file.exists()
 
 
 def test_html_report_asset(golden_env, tmp_path):

@@ -89,12 +89,15 @@ future as (
     from future_fields group by incident_id
 ),
 missing_impact_services as (
-    -- one row per incident and service (the bridge has no duplicates), named when the catalog knows it
-    select i.incident_id, coalesce(d.dimension_name, i.service_id) as service_label
-    from {{report.service_impact_intervals}} as i
-    left join {{report.incident_dimensions}} as d
-        on d.incident_id = i.incident_id and d.dimension = 'service' and d.dimension_id = i.service_id
-    where i.impact_entries = 0
+    -- one row per incident and service (the bridge has no duplicates), named when the catalog
+    -- knows it: the services of service_impact_intervals are the bridge's, so those without an
+    -- impact entry are the bridge's services less the intervals that have one
+    select d.incident_id, coalesce(d.dimension_name, d.dimension_id) as service_label
+    from {{report.incident_dimensions}} as d
+    where d.dimension = 'service'
+      and not exists (select 1 from {{report.service_impact_intervals}} as i
+                      where i.incident_id = d.incident_id and i.service_id = d.dimension_id
+                        and i.impact_entries > 0)
 ),
 missing_impact_counts as (
     select incident_id, count(*) as services, min(service_label) as first_label,

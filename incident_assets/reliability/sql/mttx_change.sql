@@ -71,36 +71,46 @@ members as (
     select d.dimension, d.dimension_id, d.dimension_name, p.*
     from population as p join {{report.incident_dimensions}} as d on d.incident_id = p.incident_id
 ),
+-- each dimension value as a small number, and each metric too: the counting and ranking below
+-- group and sort on integers, not on the values' long string ids
+group_numbers as (
+    select g.dimension, g.dimension_id, row_number() over (order by g.dimension, g.dimension_id) as group_no
+    from (select distinct dimension, dimension_id from members) as g
+),
+metrics as (
+    select * from (values (1, 'detect'), (2, 'acknowledge'), (3, 'mitigate'), (4, 'resolve')) as k(metric_no, metric)
+),
 durations as (
-    select m.dimension, m.dimension_id, m.dimension_name, k.metric, m.is_recent,
-        case k.metric when 'detect' then m.seconds_to_detect when 'acknowledge' then m.seconds_to_acknowledge
-                      when 'mitigate' then m.seconds_to_mitigate when 'resolve' then m.seconds_to_resolve
+    select g.group_no, k.metric_no, m.is_recent,
+        case k.metric_no when 1 then m.seconds_to_detect when 2 then m.seconds_to_acknowledge
+                         when 3 then m.seconds_to_mitigate when 4 then m.seconds_to_resolve
         end as seconds
     from members as m
-    cross join (values ('detect'), ('acknowledge'), ('mitigate'), ('resolve')) as k(metric)
+    join group_numbers as g on g.dimension = m.dimension and g.dimension_id = m.dimension_id
+    cross join metrics as k
 ),
 -- each distinct duration of a group once: how many durations have it (t) and how many of those
 -- are recent; its mid-rank is the running count up to it minus (t - 1) / 2
 tied as (
-    select dimension, dimension_id, metric, seconds,
+    select group_no, metric_no, seconds,
         cast(count(*) as double precision) as tied,
         count(case when is_recent then 1 end) as tied_recent
     from durations
     where seconds is not null
-    group by dimension, dimension_id, metric, seconds
+    group by group_no, metric_no, seconds
 ),
 ranked as (
     select t.*,
-        sum(t.tied) over (partition by t.dimension, t.dimension_id, t.metric order by t.seconds
+        sum(t.tied) over (partition by t.group_no, t.metric_no order by t.seconds
                           rows between unbounded preceding and current row) - (t.tied - 1) / 2 as mid_rank
     from tied as t
 ),
 rank_sums as (
-    select dimension, dimension_id, metric,
+    select group_no, metric_no,
         sum(tied_recent * mid_rank) as rank_sum_recent,
         sum(tied * tied * tied - tied) as tie_term
     from ranked
-    group by dimension, dimension_id, metric
+    group by group_no, metric_no
 ),
 -- the medians of both periods, all four metrics in one pass over the members and unpivoted
 -- below (from durations, which has four rows per member, DuckDB kept all of them for this
@@ -134,7 +144,7 @@ medians as (
     select m.dimension, m.dimension_id,
         case k.metric when 'detect' then m.detect_name when 'acknowledge' then m.acknowledge_name
                       when 'mitigate' then m.mitigate_name when 'resolve' then m.resolve_name end as dimension_name,
-        k.metric,
+        k.metric_no, k.metric,
         case k.metric when 'detect' then m.detect_n_recent when 'acknowledge' then m.acknowledge_n_recent
                       when 'mitigate' then m.mitigate_n_recent when 'resolve' then m.resolve_n_recent end as n_recent,
         case k.metric when 'detect' then m.detect_n_baseline when 'acknowledge' then m.acknowledge_n_baseline
@@ -144,12 +154,13 @@ medians as (
         case k.metric when 'detect' then m.detect_p50_baseline when 'acknowledge' then m.acknowledge_p50_baseline
                       when 'mitigate' then m.mitigate_p50_baseline when 'resolve' then m.resolve_p50_baseline end as p50_baseline_seconds
     from period_medians as m
-    cross join (values ('detect'), ('acknowledge'), ('mitigate'), ('resolve')) as k(metric)
+    cross join metrics as k
 ),
 groups as (
     select m.*, r.rank_sum_recent, r.tie_term
     from medians as m
-    join rank_sums as r on r.dimension = m.dimension and r.dimension_id = m.dimension_id and r.metric = m.metric
+    join group_numbers as g on g.dimension = m.dimension and g.dimension_id = m.dimension_id
+    join rank_sums as r on r.group_no = g.group_no and r.metric_no = m.metric_no
 ),
 tested as (
     select g.*,

@@ -34,31 +34,43 @@ with assignments as (
         ra._dlt_parent_id as incident_row, ra.user__id as user_id,
         max(case when lower(ra.incident_role__name) like '%commander%' then 1 else 0 end) as as_commander,
         min(ra.user__name) as assigned_name,
-        min(ra.created_at) as first_assigned_at
+        extract(epoch from min(ra.created_at)) as first_assigned_epoch
     from {{raw.incidents__role_assignments}} as ra
     where lower(ra.status) = 'active' and ra.user__id is not null
     group by ra._dlt_parent_id, ra.user__id
 ),
 reportable as (
-    select i._dlt_id as incident_row, f.started_at, f.resolved_at, h.bucket
+    select i._dlt_id as incident_row, h.bucket,
+        cast(date_trunc('month', f.started_at at time zone 'UTC') as date) as month,
+        extract(epoch from coalesce(f.resolved_at, {{as_of}})) as end_epoch
     from {{report.incident_facts}} as f
     join {{raw.incidents}} as i on i.id = f.incident_id
+    cross join lateral (select f.started_at at time zone {{timezone}} as local_start) as l
     left join {{hours_of_week}} as h
-        on h.day_of_week = extract(isodow from f.started_at at time zone {{timezone}})
-        and h.hour = extract(hour from f.started_at at time zone {{timezone}})
+        on h.day_of_week = extract(isodow from l.local_start) and h.hour = extract(hour from l.local_start)
     where f.is_reportable
 ),
-bucketed as (
+-- Effort from epochs, as in incident_facts: subtracting two timestamps with time zone costs
+-- several times more on DuckDB. The difference in whole microseconds, then seconds as whole
+-- days plus the rest of the day, bit for bit what extract(epoch from (a - b)) gives.
+effort_micros as (
     select
-        u.user_id, r.started_at, r.bucket, u.as_commander, u.assigned_name,
-        greatest(coalesce(cast(extract(epoch from (coalesce(r.resolved_at, {{as_of}}) - u.first_assigned_at))
-                               as double precision), 0), 0) / 3600 as effort_hours
+        u.user_id, r.month, r.bucket, u.as_commander, u.assigned_name,
+        round((r.end_epoch - u.first_assigned_epoch) * 1000000) as effort_us
     from assignments as u
     join reportable as r on r.incident_row = u.incident_row
 ),
+bucketed as (
+    select
+        user_id, month, bucket, as_commander, assigned_name,
+        greatest(coalesce(cast((effort_us - mod(effort_us, 86400000000)) / 1000000
+                               + mod(effort_us, 86400000000) / 1000000 as double precision), 0), 0) / 3600
+            as effort_hours
+    from effort_micros
+),
 per_month as (
     select
-        cast(date_trunc('month', started_at at time zone 'UTC') as date) as month, user_id,
+        month, user_id,
         min(assigned_name) as assigned_name,
         count(*) as incidents,
         count(case when as_commander = 1 then 1 end) as incidents_as_commander,
@@ -67,7 +79,7 @@ per_month as (
         count(case when bucket = 'sleep' then 1 end) as sleep_hours,
         sum(effort_hours) as effort_hours
     from bucketed
-    group by 1, user_id
+    group by month, user_id
 ),
 user_names as (
     select id, min(name) as name from {{raw.users}} group by id
