@@ -4,10 +4,9 @@
   its bearer token;
 - read: the status and the body checked as every answer is (`http.check_status`,
   `http.check_body`, their clear errors), the bytes read in large pieces (`body_of`) and parsed
-  once with orjson, and each declared
-  JSON column turned into its JSON text right away: a free-form object (labels, custom fields)
-  whose keys and value types differ from record to record is then one string column to Arrow,
-  exact whatever its shape;
+  once with orjson, and each declared JSON column turned into its JSON text right away: a
+  free-form object (labels, custom fields) whose keys and value types differ from record to
+  record is then one string column to Arrow, exact whatever its shape;
 - follow: `pagination.next` sent back as `page`, with the guards of the `rest_api` paginator
   (`http.next_page`).
 
