@@ -73,8 +73,9 @@ def read_page(response: requests.Response, json_paths: list[JsonPath] = ()) -> P
     endpoint = endpoint_of(response)
     check_body(endpoint, body)
     records = body["data"]
+    objects = [r for r in records if type(r) is dict]  # a record that is not an object has no columns
     for tables, keys in json_paths:
-        as_json_text(records, tables, keys)
+        as_json_text(objects, tables, keys)
     pagination = body.get("pagination")
     return Page(endpoint, records, pagination if isinstance(pagination, dict) else {})
 
@@ -123,10 +124,11 @@ def json_paths(root: str, json_columns: dict[str, set[str]]) -> list[JsonPath]:
     )
 
 
-def as_json_text(records: list[Any], tables: tuple[str, ...], keys: tuple[str, ...]) -> None:
-    """The JSON column at `keys` of every row of the table at `tables` under `records`, as JSON
-    text (null stays null: as dlt, no value). A step at a time over all the page's rows."""
-    rows = [r for r in records if type(r) is dict]
+def as_json_text(objects: list[dict[str, Any]], tables: tuple[str, ...], keys: tuple[str, ...]) -> None:
+    """The JSON column at `keys` of every row of the table at `tables` under a page's records
+    (`objects`: those that are JSON objects), as JSON text (null stays null: as dlt, no value).
+    A step at a time over all the page's rows."""
+    rows = objects
     for step in tables:  # down the lists to the table's rows
         rows = [item for row in rows if type(items := row.get(step)) is list for item in items if type(item) is dict]
     for key in keys[:-1]:  # into the objects holding the column
