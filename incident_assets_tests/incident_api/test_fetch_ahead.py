@@ -1,7 +1,6 @@
 """The Arrow endpoints' pages are read and built into batches ahead, in a thread of their own
-(`http.read_ahead`),
-so that waiting for the server overlaps turning pages into rows. The catalogs (a page each) are
-left to dlt, which fetches a `rest_api` resource on its main thread."""
+(`http.read_ahead`), so that waiting for the server overlaps writing the batch before. The
+catalogs (a page each) are left to dlt, which fetches a `rest_api` resource on its main thread."""
 
 from __future__ import annotations
 
